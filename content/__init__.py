@@ -1,0 +1,1 @@
+"""Crossroads content: YAML data and the article text, loaded by dialogs.content_loader."""
