@@ -1,0 +1,1 @@
+"""Crossroads' adapters and wiring: settings, the Telegram front end, the console chat."""

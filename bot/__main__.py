@@ -1,0 +1,66 @@
+"""Entry point: ``python -m bot`` runs Telegram when TELEGRAM_BOT_TOKEN is set, else the console."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from bot.errors import ConfigError
+from bot.settings import Settings
+from dialogs.content_loader import load_content
+from dialogs.errors import ContentError, StorageError
+
+EXIT_CONFIG = 2
+
+
+def configure_logging(level: str) -> None:
+    """One line per event, to stderr; httpx request lines (which carry the token) quieted."""
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line flags."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Crossroads career-decision chatbot")
+    parser.add_argument("--console", action="store_true", help="chat in this terminal instead of Telegram")
+    return parser.parse_args(argv)
+
+
+async def _console(settings: Settings, announce: bool) -> int:
+    from bot.console import run_console
+    from bot.wiring import open_service
+
+    content = load_content(settings.content_dir)
+    if announce:
+        print(content.texts["console_needs_token"], flush=True)
+    service = await open_service(settings, content)
+    try:
+        return await run_console(service, content, sys.stdin, sys.stdout)
+    finally:
+        await service.store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start Crossroads; returns the process exit status."""
+    args = parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+        configure_logging("WARNING" if (args.console or not settings.token) else settings.log_level)
+        if args.console or not settings.token:
+            return asyncio.run(_console(settings, announce=not args.console))
+        from bot.telegram_app import run_telegram
+
+        return run_telegram(settings, load_content(settings.content_dir))
+    except (ConfigError, ContentError, StorageError) as error:
+        print(f"Crossroads cannot start: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The console chat: the whole quiz in a terminal, on the same engine and storage as Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TextIO
+
+from dialogs.commands import parse_input
+from dialogs.content import Content
+from dialogs.events import EventKind
+from dialogs.replies import Outcome, Reply
+from dialogs.service import DialogService
+
+#: The console's chat id; Telegram never uses 0, so one database can serve both.
+CONSOLE_CHAT_ID = 0
+QUIT_COMMANDS = frozenset({"/quit", "/exit"})
+
+
+def command_for(reply_event_kind: EventKind, text: str) -> str:
+    """The typed command that does what a button does."""
+    if reply_event_kind is EventKind.EXPLAIN:
+        return f"/explain {text}".strip()
+    return f"/{reply_event_kind.value}"
+
+
+def render(reply: Reply) -> str:
+    """A reply as plain terminal text: answer buttons numbered, other buttons as commands."""
+    lines = [reply.plain_text.rstrip()]
+    number = 0
+    shortcuts: list[str] = []
+    for row in reply.buttons:
+        for button in row:
+            if button.event.kind is EventKind.ANSWER:
+                number += 1
+                lines.append(f"  {number}) {button.label}")
+            else:
+                shortcuts.append(f"{button.label} = {command_for(button.event.kind, button.event.text)}")
+    if shortcuts:
+        lines.append("  [" + " | ".join(shortcuts) + "]")
+    return "\n".join(lines)
+
+
+def render_outcome(outcome: Outcome) -> str:
+    """Everything one event shows in the terminal."""
+    parts = [outcome.notice] if outcome.notice else []
+    parts.extend(render(reply) for reply in outcome.replies)
+    return "\n\n".join(parts)
+
+
+async def run_console(service: DialogService, content: Content, stdin: TextIO, stdout: TextIO) -> int:
+    """Play the quiz until /quit or end of input; returns the exit status."""
+    texts = content.texts
+
+    def show(text: str) -> None:
+        stdout.write(text + "\n\n")
+        stdout.flush()
+
+    show(texts["console_intro"])
+    show(render_outcome(await service.handle(CONSOLE_CHAT_ID, parse_input("/start"))))
+    while True:
+        stdout.write(texts["console_prompt"])
+        stdout.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            stdout.write("\n")
+            break
+        if line.strip().casefold() in QUIT_COMMANDS:
+            break
+        if not line.strip():
+            continue
+        show(render_outcome(await service.handle(CONSOLE_CHAT_ID, parse_input(line))))
+    show(texts["console_bye"])
+    return 0

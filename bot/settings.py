@@ -1,0 +1,84 @@
+"""Configuration, read from the environment once, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from bot.errors import ConfigError
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_DATABASE_URL = "sqlite:///crossroads.db"
+DEFAULT_WEBHOOK_LISTEN = "0.0.0.0"
+DEFAULT_PORT = 8443
+DEFAULT_RETENTION_DAYS = 90
+DEFAULT_LOG_LEVEL = "INFO"
+SQLITE_PREFIX = "sqlite:///"
+
+
+def database_path(url: str, cwd: Path | None = None) -> Path:
+    """sqlite:///relative.db -> cwd/relative.db; sqlite:////abs/path.db -> /abs/path.db."""
+    if not url.startswith(SQLITE_PREFIX) or len(url) == len(SQLITE_PREFIX):
+        raise ConfigError(f"DATABASE_URL must look like sqlite:///crossroads.db or sqlite:////var/data/x.db, not {url!r}")
+    raw = Path(url[len(SQLITE_PREFIX):])
+    return raw if raw.is_absolute() else (cwd or Path.cwd()) / raw
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}, not {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Secrets are excluded from repr so they never reach a log."""
+
+    token: str = field(default="", repr=False)
+    api_url: str = DEFAULT_API_URL
+    database: Path = Path("crossroads.db")
+    webhook_url: str = ""
+    webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
+    port: int = DEFAULT_PORT
+    webhook_secret: str = field(default="", repr=False)
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    log_level: str = DEFAULT_LOG_LEVEL
+    content_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> "Settings":
+        """Build settings from environment variables (see README, "Configuration")."""
+        api_url = env.get("TELEGRAM_API_URL", "").strip().rstrip("/") or DEFAULT_API_URL
+        if urlsplit(api_url).scheme not in ("http", "https"):
+            raise ConfigError(f"TELEGRAM_API_URL must be an http(s) URL, not {api_url!r}")
+        webhook_url = env.get("WEBHOOK_URL", "").strip()
+        if webhook_url and urlsplit(webhook_url).scheme not in ("http", "https"):
+            raise ConfigError("WEBHOOK_URL must be an https URL")
+        secret = env.get("WEBHOOK_SECRET", "").strip()
+        if secret and (len(secret) > 256 or not all(c.isalnum() or c in "_-" for c in secret)):
+            raise ConfigError("WEBHOOK_SECRET may hold 1-256 characters: letters, digits, _ and -")
+        level = env.get("LOG_LEVEL", DEFAULT_LOG_LEVEL).strip().upper() or DEFAULT_LOG_LEVEL
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+        content_dir = env.get("CROSSROADS_CONTENT_DIR", "").strip()
+        return cls(
+            token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            api_url=api_url,
+            database=database_path(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL, cwd),
+            webhook_url=webhook_url,
+            webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or DEFAULT_WEBHOOK_LISTEN,
+            port=_int(env, "PORT", DEFAULT_PORT, 1, 65535),
+            webhook_secret=secret,
+            retention_days=_int(env, "SESSION_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1, 3650),
+            log_level=level,
+            content_dir=Path(content_dir) if content_dir else None,
+        )

@@ -1,0 +1,321 @@
+"""Load content/ into frozen :mod:`dialogs.content` objects and validate it.
+
+Every problem is reported as one :class:`ContentError` naming the file, the key path inside it
+and what is wrong, so that a bad edit stops start-up with a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from importlib import resources
+from pathlib import Path as FsPath
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from dialogs.content import PATH_IDS, PATH_NAMES, Content, Excerpt, Option, Path, Question, Texts
+from dialogs.errors import ContentError
+from dialogs.text_keys import TEXT_PLACEHOLDERS
+
+MAX_LABEL_LENGTH = 40
+MIN_OPTIONS, MAX_OPTIONS = 2, 4
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+#: Answer labels must not read like navigation (they share the keyboard with Back etc.).
+NAVIGATION_WORDS = frozenset(
+    {"back", "why", "restart", "explain", "help", "skip", "menu", "share", "start", "stop",
+     "cancel", "forget", "privacy"}
+)
+FILES = ("article.txt", "excerpts.yaml", "questions.yaml", "paths.yaml", "texts.yaml")
+
+
+def default_content_dir() -> FsPath:
+    """The content/ directory shipped inside the installed package."""
+    return FsPath(str(resources.files("content")))
+
+
+def normalise_whitespace(text: str) -> str:
+    """Collapse runs of whitespace to single spaces (how excerpts are matched to the article)."""
+    return " ".join(text.split())
+
+
+class _File:
+    """Helpers that read typed values from one YAML document and name the file on error."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, key: str, problem: str) -> ContentError:
+        return ContentError(self.name, key, problem)
+
+    def mapping(self, value: Any, key: str) -> Mapping[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a mapping, found {_kind(value)}")
+        return value
+
+    def get(self, parent: Mapping[str, Any], field: str, key: str, kind: type | tuple[type, ...]) -> Any:
+        path = f"{key}.{field}" if key else field
+        if field not in parent:
+            raise self.fail(path, "is missing")
+        value = parent[field]
+        if kind is str:
+            if not isinstance(value, str) or not value.strip():
+                raise self.fail(path, f"expected a non-empty string, found {_kind(value)}")
+            return value.strip()
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise self.fail(path, f"expected an integer, found {_kind(value)}")
+        if not isinstance(value, kind):
+            raise self.fail(path, f"expected {_kind_name(kind)}, found {_kind(value)}")
+        return value
+
+    def ident(self, parent: Mapping[str, Any], key: str) -> str:
+        value = self.get(parent, "id", key, str)
+        if not ID_PATTERN.match(value):
+            raise self.fail(f"{key}.id", f"{value!r} is not a valid id (lowercase letters, digits, _)")
+        return value
+
+    def strings(self, parent: Mapping[str, Any], field: str, key: str) -> tuple[str, ...]:
+        items = self.get(parent, field, key, list)
+        result = []
+        for index, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{key}.{field}[{index}]", f"expected a non-empty string, found {_kind(item)}")
+            result.append(item.strip())
+        return tuple(result)
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join({"list": "a list", "dict": "a mapping"}.get(k.__name__, k.__name__) for k in kinds)
+
+
+def _read(directory: FsPath, name: str) -> str:
+    try:
+        return (directory / name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContentError(name, "", f"file not found in {directory}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ContentError(name, "", f"cannot be read: {error}") from None
+
+
+def _parse_yaml(directory: FsPath, name: str) -> Mapping[str, Any]:
+    source = _read(directory, name)
+    try:
+        document = yaml.safe_load(source)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ContentError(name, where, f"YAML syntax error: {problem}") from None
+    return _File(name).mapping(document, "")
+
+
+def _check_unique(file: _File, key: str, ids: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(ids):
+        if item in seen:
+            raise file.fail(f"{key}[{index}].id", f"duplicate id {item!r}")
+        seen.add(item)
+
+
+def _load_excerpts(directory: FsPath, article: str) -> tuple[str, Mapping[str, Excerpt]]:
+    file = _File("excerpts.yaml")
+    document = _parse_yaml(directory, file.name)
+    source = file.mapping(document.get("source"), "source")
+    title = file.get(source, "title", "source", str)
+    article_flat = normalise_whitespace(article)
+    if not article_flat.startswith(normalise_whitespace(title)):
+        raise file.fail("source.title", "does not match the first line of article.txt")
+    items = file.get(document, "excerpts", "", list)
+    excerpts: dict[str, Excerpt] = {}
+    for index, raw in enumerate(items):
+        key = f"excerpts[{index}]"
+        entry = file.mapping(raw, key)
+        excerpt_id = file.ident(entry, key)
+        if excerpt_id in excerpts:
+            raise file.fail(f"{key}.id", f"duplicate id {excerpt_id!r}")
+        section = file.get(entry, "section", key, str)
+        text = file.get(entry, "text", key, str)
+        if normalise_whitespace(text) not in article_flat:
+            raise file.fail(f"{key}.text", f"excerpt {excerpt_id!r} is not a verbatim quote from article.txt")
+        if section != "Introduction" and f"\n{section}\n" not in f"\n{article}\n":
+            raise file.fail(f"{key}.section", f"{section!r} is not a section heading of article.txt")
+        excerpts[excerpt_id] = Excerpt(excerpt_id, section, normalise_whitespace(text))
+    return title, MappingProxyType(excerpts)
+
+
+def _excerpt_refs(file: _File, entry: Mapping[str, Any], key: str, excerpts: Mapping[str, Excerpt]) -> tuple[str, ...]:
+    refs = file.strings(entry, "excerpts", key)
+    if not refs:
+        raise file.fail(f"{key}.excerpts", "must name at least one excerpt")
+    for index, ref in enumerate(refs):
+        if ref not in excerpts:
+            raise file.fail(f"{key}.excerpts[{index}]", f"unknown excerpt {ref!r} (not in excerpts.yaml)")
+    return refs
+
+
+def _load_option(file: _File, raw: Any, key: str, excerpts: Mapping[str, Excerpt]) -> Option:
+    entry = file.mapping(raw, key)
+    option_id = file.ident(entry, key)
+    label = file.get(entry, "label", key, str)
+    if len(label) > MAX_LABEL_LENGTH:
+        raise file.fail(f"{key}.label", f"{label!r} is {len(label)} characters; the limit is {MAX_LABEL_LENGTH}")
+    first_word = re.split(r"[^A-Za-z]+", label.strip(), maxsplit=1)[0].lower()
+    if first_word in NAVIGATION_WORDS:
+        raise file.fail(f"{key}.label", f"{label!r} starts with the navigation word {first_word!r}")
+    weights_raw = file.mapping(entry.get("weights"), f"{key}.weights")
+    weights: dict[str, int] = {}
+    for path_id in weights_raw:
+        if path_id not in PATH_IDS:
+            raise file.fail(f"{key}.weights.{path_id}", f"unknown path {path_id!r} (expected one of {', '.join(PATH_IDS)})")
+    for path_id in PATH_IDS:
+        value = file.get(weights_raw, path_id, f"{key}.weights", int)
+        if not 0 <= value <= 10:
+            raise file.fail(f"{key}.weights.{path_id}", f"weight {value} is outside 0..10")
+        weights[path_id] = value
+    excludes = file.strings(entry, "excludes", key) if "excludes" in entry else ()
+    for index, path_id in enumerate(excludes):
+        if path_id not in PATH_IDS:
+            raise file.fail(f"{key}.excludes[{index}]", f"unknown path {path_id!r}")
+    return Option(
+        id=option_id,
+        label=label,
+        reason=file.get(entry, "reason", key, str),
+        weights=MappingProxyType(weights),
+        excerpts=_excerpt_refs(file, entry, key, excerpts),
+        excludes=frozenset(excludes),
+    )
+
+
+def _load_questions(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> tuple[Question, ...]:
+    file = _File("questions.yaml")
+    document = _parse_yaml(directory, file.name)
+    items = file.get(document, "questions", "", list)
+    if not items:
+        raise file.fail("questions", "must list at least one question")
+    questions = []
+    for index, raw in enumerate(items):
+        key = f"questions[{index}]"
+        entry = file.mapping(raw, key)
+        question_id = file.ident(entry, key)
+        options_raw = file.get(entry, "options", key, list)
+        if not MIN_OPTIONS <= len(options_raw) <= MAX_OPTIONS:
+            raise file.fail(f"{key}.options", f"has {len(options_raw)} options; expected {MIN_OPTIONS} to {MAX_OPTIONS}")
+        options = tuple(
+            _load_option(file, option, f"{key}.options[{n}]", excerpts) for n, option in enumerate(options_raw)
+        )
+        _check_unique(file, f"{key}.options", (option.id for option in options))
+        labels = [normalise_label(option.label) for option in options]
+        if len(set(labels)) != len(labels):
+            raise file.fail(f"{key}.options", "two options have the same label")
+        questions.append(
+            Question(
+                id=question_id,
+                factor=file.get(entry, "factor", key, str),
+                text=file.get(entry, "text", key, str),
+                options=options,
+            )
+        )
+    _check_unique(file, "questions", (question.id for question in questions))
+    excluded = set().union(*(option.excludes for question in questions for option in question.options))
+    if excluded >= set(PATH_IDS):
+        raise file.fail("questions", "every path can be excluded; at least one path must always stay possible")
+    return tuple(questions)
+
+
+def _load_paths(
+    directory: FsPath, excerpts: Mapping[str, Excerpt]
+) -> tuple[Mapping[str, Path], tuple[str, ...], int]:
+    file = _File("paths.yaml")
+    document = _parse_yaml(directory, file.name)
+    items = file.get(document, "paths", "", list)
+    paths: dict[str, Path] = {}
+    for index, raw in enumerate(items):
+        key = f"paths[{index}]"
+        entry = file.mapping(raw, key)
+        path_id = file.ident(entry, key)
+        if path_id not in PATH_IDS:
+            raise file.fail(f"{key}.id", f"unknown path {path_id!r} (expected one of {', '.join(PATH_IDS)})")
+        if path_id in paths:
+            raise file.fail(f"{key}.id", f"duplicate id {path_id!r}")
+        name = file.get(entry, "name", key, str)
+        if name != PATH_NAMES[path_id]:
+            raise file.fail(f"{key}.name", f"must be exactly {PATH_NAMES[path_id]!r}")
+        paths[path_id] = Path(
+            id=path_id,
+            name=name,
+            summary=file.get(entry, "summary", key, str),
+            pros=file.strings(entry, "pros", key),
+            cons=file.strings(entry, "cons", key),
+            fits=file.get(entry, "fits", key, str),
+            excerpts=_excerpt_refs(file, entry, key, excerpts),
+        )
+    for path_id in PATH_IDS:
+        if path_id not in paths:
+            raise file.fail("paths", f"path {path_id!r} is missing")
+    tie_break = file.strings(document, "tie_break", "")
+    if sorted(tie_break) != sorted(PATH_IDS):
+        raise file.fail("tie_break", f"must list each of {', '.join(PATH_IDS)} exactly once")
+    close_margin = file.get(document, "close_margin", "", int)
+    if close_margin < 0:
+        raise file.fail("close_margin", "must not be negative")
+    ordered = {path_id: paths[path_id] for path_id in PATH_IDS}
+    return MappingProxyType(ordered), tie_break, close_margin
+
+
+def _load_texts(directory: FsPath) -> Texts:
+    file = _File("texts.yaml")
+    document = _parse_yaml(directory, file.name)
+    strings: dict[str, str] = {}
+    for key in document:
+        if key not in TEXT_PLACEHOLDERS:
+            raise file.fail(str(key), "unknown text key (the code never uses it)")
+    for key, allowed in TEXT_PLACEHOLDERS.items():
+        if key not in document:
+            raise file.fail(key, "is missing")
+        value = document[key]
+        if not isinstance(value, str) or not value.strip():
+            raise file.fail(key, f"expected a non-empty string, found {_kind(value)}")
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as error:
+            raise file.fail(key, f"bad placeholder syntax: {error}") from None
+        unknown = fields - allowed
+        if unknown:
+            allowed_text = ", ".join(sorted(f"{{{name}}}" for name in allowed)) or "none"
+            raise file.fail(key, f"unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {allowed_text})")
+        strings[key] = value.rstrip("\n") if key != "console_prompt" else value
+    return Texts(MappingProxyType(strings))
+
+
+def normalise_label(text: str) -> str:
+    """Lower-case letters and digits only: how typed answers are matched to option labels."""
+    return "".join(character for character in text.casefold() if character.isalnum())
+
+
+def load_content(directory: FsPath | str | None = None) -> Content:
+    """Load and validate every content file; raise ContentError on the first problem."""
+    folder = FsPath(directory) if directory is not None else default_content_dir()
+    article = _read(folder, "article.txt")
+    if not article.strip():
+        raise ContentError("article.txt", "", "is empty")
+    title, excerpts = _load_excerpts(folder, article)
+    questions = _load_questions(folder, excerpts)
+    paths, tie_break, close_margin = _load_paths(folder, excerpts)
+    texts = _load_texts(folder)
+    return Content(
+        article_title=title,
+        article_text=article,
+        questions=questions,
+        paths=paths,
+        excerpts=excerpts,
+        texts=texts,
+        tie_break=tie_break,
+        close_margin=close_margin,
+        question_index=MappingProxyType({question.id: index for index, question in enumerate(questions)}),
+    )

@@ -1,0 +1,231 @@
+"""The dialog engine: (session, event) -> outcome, identical for Telegram, console and tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from transitions import Machine
+
+from dialogs.content import PATH_IDS, Content, Option
+from dialogs.content_loader import normalise_label
+from dialogs.events import Event, EventKind
+from dialogs.machine import build_machine, state_names
+from dialogs.replies import Outcome, Reply
+from dialogs.scoring import Answer, score
+from dialogs.session import EXPLAINING, NEW, QUESTION_PREFIX, RESULT, Session, question_state
+from dialogs.views import Views
+
+DEFAULT_RETENTION_DAYS = 90
+_INFO_ONLY = {EventKind.HELP: "help", EventKind.PRIVACY: "privacy"}
+
+
+class Turn:
+    """The machine's model for one event: the session being changed and the replies queued."""
+
+    def __init__(self, engine: "DialogEngine", session: Session, event: Event) -> None:
+        self.state = session.state
+        self.answers: list[Answer] = list(session.answers)
+        self.generation = session.generation
+        self.event = event
+        self.replies: list[Reply] = []
+        self.notice = ""
+        self.closed_prompt: Reply | None = None
+        self._engine = engine
+        self._content = engine.content
+        self._views = engine.views
+
+    # -- conditions ---------------------------------------------------------------------
+    def _current_index(self) -> int:
+        return len(self.answers)
+
+    def _chosen_option(self) -> Option | None:
+        index = self._current_index()
+        if index >= len(self._content.questions):
+            return None
+        return self._content.questions[index].option(self.event.option)
+
+    def is_current_button(self) -> bool:
+        """A typed command, or a button shown for the current question of this quiz."""
+        if not self.event.via_button:
+            return True
+        index = self._current_index()
+        return (
+            self.event.generation == self.generation
+            and index < len(self._content.questions)
+            and self.event.question == self._content.questions[index].id
+        )
+
+    def accepts_answer(self) -> bool:
+        """The event answers the current question with one of its options."""
+        return self.is_current_button() and self._chosen_option() is not None
+
+    # -- state changes -------------------------------------------------------------------
+    def record_answer(self) -> None:
+        """Append the chosen option and close the question it answered."""
+        index = self._current_index()
+        option = self._chosen_option()
+        assert option is not None  # guarded by accepts_answer
+        self.answers.append((self._content.questions[index].id, option.id))
+        self.closed_prompt = self._views.answered(index, option)
+
+    def drop_last_answer(self) -> None:
+        """Forget the most recent answer (going back)."""
+        self.answers.pop()
+
+    def clear_answers(self) -> None:
+        """Start a new quiz generation: older buttons become stale."""
+        self.answers.clear()
+        self.generation += 1
+
+    # -- replies -------------------------------------------------------------------------
+    def _say(self, reply: Reply) -> None:
+        self.replies.append(reply)
+
+    def _notify(self, key: str) -> None:
+        """A short acknowledgement: a toast for a button, a message for typed input."""
+        text = self._content.texts[key]
+        if self.event.via_button:
+            self.notice = text
+        else:
+            self._say(self._views.text(key))
+
+    def _ask_current(self) -> None:
+        self._say(self._views.question(self._current_index(), self.generation))
+
+    def show_current_question(self) -> None:
+        self._ask_current()
+
+    def show_greeting(self) -> None:
+        self._say(self._views.greeting())
+        self._ask_current()
+
+    def show_resume(self) -> None:
+        self._say(self._views.text("resume"))
+        self._ask_current()
+
+    def show_restarted(self) -> None:
+        self._notify("restarted")
+        self._ask_current()
+
+    def show_went_back(self) -> None:
+        self._notify("back_done")
+        self._ask_current()
+
+    def show_hint(self) -> None:
+        self._say(self._views.hint(self._content.questions[self._current_index()]))
+        self._ask_current()
+
+    def show_finished_hint(self) -> None:
+        self._say(self._views.text("finished_hint"))
+
+    def show_result(self) -> None:
+        self._say(self._views.result(score(self._content, self.answers)))
+
+    def show_why(self) -> None:
+        self._say(self._views.why(score(self._content, self.answers)))
+
+    def show_why_not_ready(self) -> None:
+        self._say(self._views.text("why_not_ready"))
+        if self.state != NEW:
+            self._ask_current()
+
+    def show_explanation(self) -> None:
+        path_id = self.event.text
+        finished = self.state in (RESULT, EXPLAINING)
+        if path_id in PATH_IDS:
+            self._say(self._views.explanation(path_id, with_buttons=finished))
+        elif path_id:
+            self._say(self._views.text("explain_unknown", choices=", ".join(PATH_IDS)))
+            self._say(self._views.explain_menu())
+        else:
+            self._say(self._views.explain_menu())
+        if self.state.startswith(QUESTION_PREFIX):
+            self._say(self._views.text("continue_quiz"))
+            self._ask_current()
+
+    def reject_answer(self) -> None:
+        if self.event.via_button:
+            fresh = self.event.generation == self.generation and self.event.question and (
+                self._content.question(self.event.question) is not None
+            )
+            current = self._current_index() < len(self._content.questions) and (
+                self.event.question == self._content.questions[self._current_index()].id
+            )
+            self.notice = self._content.texts["invalid_button" if fresh and current else "stale_button"]
+        else:
+            self.show_hint()
+
+    def notice_first_question(self) -> None:
+        self._notify("back_at_first")
+
+    def notice_not_started(self) -> None:
+        self._notify("back_not_started")
+
+
+class DialogEngine:
+    """Applies events to sessions. Built once per content load; holds no per-chat state."""
+
+    def __init__(self, content: Content, retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
+        self.content = content
+        self.retention_days = retention_days
+        self.views = Views(content)
+        self.machine: Machine = build_machine(content)
+        self._states = frozenset(state_names(content))
+
+    def normalise(self, session: Session) -> Session:
+        """Make a stored session consistent with the current content (which may have changed)."""
+        questions = self.content.questions
+        answers: list[Answer] = []
+        for (question_id, option_id), question in zip(session.answers, questions):
+            if question.id != question_id or question.option(option_id) is None:
+                break
+            answers.append((question_id, option_id))
+        if len(answers) == len(questions):
+            state = session.state if session.state in (RESULT, EXPLAINING) else RESULT
+        elif not answers and session.state == NEW:
+            state = NEW
+        else:
+            state = question_state(questions[len(answers)].id)
+        if state == session.state and len(answers) == len(session.answers):
+            return session
+        return replace(session, state=state, answers=tuple(answers))
+
+    def match_option(self, session: Session, text: str) -> str | None:
+        """The option id that typed ``text`` selects on the current question, if any."""
+        index = len(session.answers)
+        if not session.state.startswith(QUESTION_PREFIX) or index >= len(self.content.questions):
+            return None
+        options = self.content.questions[index].options
+        typed = normalise_label(text)
+        if typed.isdigit() and 1 <= int(typed) <= len(options):
+            return options[int(typed) - 1].id
+        for option in options:
+            if typed and typed in (normalise_label(option.label), normalise_label(option.id)):
+                return option.id
+        return None
+
+    def handle(self, session: Session, event: Event) -> Outcome:
+        """Apply one event; the returned session is what must be stored before replying."""
+        session = self.normalise(session)
+        if event.kind in _INFO_ONLY:
+            key = _INFO_ONLY[event.kind]
+            return Outcome(session, (self.views.text(key, retention_days=self.retention_days),))
+        if event.kind is EventKind.UNKNOWN:
+            return Outcome(session, (self.views.text("unknown_command", command=event.text),))
+        if event.kind is EventKind.FORGET:
+            return Outcome(Session(chat_id=session.chat_id), (self.views.text("forget_done"),), forget=True)
+        trigger = event.kind.value
+        if event.kind is EventKind.TEXT:
+            option_id = self.match_option(session, event.text)
+            if option_id is None:
+                trigger = "hint"
+            else:
+                current = self.content.questions[len(session.answers)].id
+                event = Event(EventKind.ANSWER, question=current, option=option_id, generation=session.generation)
+                trigger = "answer"
+        turn = Turn(self, session, event)
+        self.machine.events[trigger].trigger(turn)
+        answers = tuple(turn.answers)
+        changed = (turn.state, answers, turn.generation) != (session.state, session.answers, session.generation)
+        new_session = replace(session, state=turn.state, answers=answers, generation=turn.generation) if changed else session
+        return Outcome(new_session, tuple(turn.replies), changed, turn.closed_prompt, turn.notice)

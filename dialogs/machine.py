@@ -1,0 +1,80 @@
+"""The dialog's finite-state machine, generated from content with ``transitions``.
+
+States: ``new``, one ``asking_<question>`` per question, ``result`` and ``explaining``.
+Triggers: start, answer, hint, back, restart, explain, why.
+
+The Machine is built once per content load with no models attached. Each event fires a
+trigger directly on a short-lived :class:`Turn` (``Event.trigger(model)`` only reads and sets
+the model's ``state`` attribute), which avoids per-event ``add_model``/``remove_model``.
+Callbacks are synchronous and pure: they update the turn and queue replies; all I/O happens
+outside the machine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transitions import Machine
+
+from dialogs.content import Content
+from dialogs.session import EXPLAINING, NEW, RESULT, question_state
+
+TRIGGERS = ("start", "answer", "hint", "back", "restart", "explain", "why")
+
+
+def state_names(content: Content) -> list[str]:
+    """Every state, in quiz order."""
+    return [NEW, *(question_state(q.id) for q in content.questions), RESULT, EXPLAINING]
+
+
+def transition_table(content: Content) -> list[dict[str, Any]]:
+    """The machine's transitions as data; order matters (the first whose conditions hold wins)."""
+    asking = [question_state(q.id) for q in content.questions]
+    finished = [RESULT, EXPLAINING]
+    table: list[dict[str, Any]] = []
+
+    def add(trigger: str, source: str | list[str], dest: str | None, **options: Any) -> None:
+        table.append({"trigger": trigger, "source": source, "dest": dest, **options})
+
+    # start: begin, resume an unfinished quiz, or show a finished one again.
+    add("start", NEW, asking[0], after="show_greeting")
+    add("start", asking, None, after="show_resume")
+    add("start", finished, RESULT, after="show_result")
+    # answer: accepted only for the current question of the current quiz.
+    for here, there in zip(asking, asking[1:] + [RESULT]):
+        add("answer", here, there, conditions="accepts_answer", before="record_answer",
+            after="show_result" if there == RESULT else "show_current_question")
+    add("answer", NEW, asking[0], after="show_greeting")
+    add("answer", [*asking, *finished], None, after="reject_answer")
+    # hint: typed text that matches no option.
+    add("hint", NEW, asking[0], after="show_greeting")
+    add("hint", asking, None, after="show_hint")
+    add("hint", finished, None, after="show_finished_hint")
+    # back: one question back, removing that answer.
+    add("back", NEW, None, after="notice_not_started")
+    add("back", [*asking, *finished], None, unless="is_current_button", after="reject_answer")
+    add("back", asking[0], None, after="notice_first_question")
+    for here, there in zip(asking[1:], asking):
+        add("back", here, there, before="drop_last_answer", after="show_went_back")
+    add("back", finished, asking[-1], before="drop_last_answer", after="show_went_back")
+    # restart: from anywhere, a new quiz generation.
+    add("restart", [NEW, *asking, *finished], asking[0], before="clear_answers", after="show_restarted")
+    # explain and why: informational; after the result they move to "explaining".
+    add("explain", [NEW, *asking], None, after="show_explanation")
+    add("explain", finished, EXPLAINING, after="show_explanation")
+    add("why", [NEW, *asking], None, after="show_why_not_ready")
+    add("why", finished, EXPLAINING, after="show_why")
+    return table
+
+
+def build_machine(content: Content) -> Machine:
+    """Compile the dialog machine once for a loaded content."""
+    return Machine(
+        model=None,
+        states=state_names(content),
+        transitions=transition_table(content),
+        initial=NEW,
+        auto_transitions=False,
+        ignore_invalid_triggers=False,
+        send_event=False,
+    )

@@ -1,0 +1,73 @@
+"""What the engine answers: platform-free replies with light formatting and buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from dialogs.events import Event
+from dialogs.session import Session
+
+
+class Style(str, Enum):
+    """Light formatting that every front end can render (or ignore)."""
+
+    PLAIN = "plain"
+    BOLD = "bold"
+    ITALIC = "italic"
+    QUOTE = "quote"
+
+
+class Role(str, Enum):
+    """What a reply is for; front ends use it to decide how to deliver it."""
+
+    QUESTION = "question"
+    RESULT = "result"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text in one style; front ends escape it themselves."""
+
+    text: str
+    style: Style = Style.PLAIN
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button label and the event pressing it produces."""
+
+    label: str
+    event: Event
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to show: styled spans and rows of buttons."""
+
+    spans: tuple[Span, ...]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    role: Role = Role.INFO
+
+    @property
+    def plain_text(self) -> str:
+        """The text without formatting."""
+        return "".join(span.text for span in self.spans)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The engine's answer to one event.
+
+    ``closed_prompt`` is the question the person just answered, re-rendered with their choice
+    and no buttons, for front ends that can edit the message that asked it. ``notice`` is a
+    short acknowledgement for a button press (a toast on Telegram).
+    """
+
+    session: Session
+    replies: tuple[Reply, ...] = ()
+    changed: bool = False
+    closed_prompt: Reply | None = None
+    notice: str = ""
+    forget: bool = False

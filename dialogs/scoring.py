@@ -1,0 +1,123 @@
+"""Scoring: pure functions from a person's answers to a recommendation and its reasons.
+
+The article's rules are encoded in content (options that exclude a path) and applied here:
+an excluded path is never recommended, whatever its score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from dialogs.content import PATH_IDS, Content, Option, Question
+
+Answer = tuple[str, str]
+"""(question id, option id)"""
+
+MAX_DECIDING = 3
+MAX_RESULT_EXCERPTS = 3
+MIN_RESULT_EXCERPTS = 2
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one answer added to each path's score."""
+
+    question: Question
+    option: Option
+
+    def points(self, path_id: str) -> int:
+        """Points this answer gave ``path_id``."""
+        return self.option.weights[path_id]
+
+
+@dataclass(frozen=True)
+class Result:
+    """A recommendation with everything needed to explain it."""
+
+    recommended: str
+    ranking: tuple[str, ...]
+    scores: Mapping[str, int]
+    runner_up: str | None
+    margin: int | None
+    is_close: bool
+    excluded: Mapping[str, Contribution]
+    contributions: tuple[Contribution, ...]
+
+
+def contributions_of(content: Content, answers: Sequence[Answer]) -> tuple[Contribution, ...]:
+    """Resolve answers against the content; unknown ids raise KeyError (sessions are validated first)."""
+    result = []
+    for question_id, option_id in answers:
+        question = content.question(question_id)
+        option = question.option(option_id) if question else None
+        if question is None or option is None:
+            raise KeyError(f"unknown answer {question_id}={option_id}")
+        result.append(Contribution(question, option))
+    return tuple(result)
+
+
+def score(content: Content, answers: Sequence[Answer]) -> Result:
+    """Sum weights per path and pick the best path that no answer excludes."""
+    contributions = contributions_of(content, answers)
+    scores = {path_id: sum(c.points(path_id) for c in contributions) for path_id in PATH_IDS}
+    excluded: dict[str, Contribution] = {}
+    for contribution in contributions:
+        for path_id in contribution.option.excludes:
+            excluded.setdefault(path_id, contribution)
+    tie_rank = {path_id: index for index, path_id in enumerate(content.tie_break)}
+    ranking = tuple(sorted(PATH_IDS, key=lambda path_id: (-scores[path_id], tie_rank[path_id])))
+    eligible = [path_id for path_id in ranking if path_id not in excluded]
+    recommended = eligible[0]
+    runner_up = eligible[1] if len(eligible) > 1 else None
+    margin = scores[recommended] - scores[runner_up] if runner_up else None
+    return Result(
+        recommended=recommended,
+        ranking=ranking,
+        scores=scores,
+        runner_up=runner_up,
+        margin=margin,
+        is_close=margin is not None and margin <= content.close_margin,
+        excluded=excluded,
+        contributions=contributions,
+    )
+
+
+def deciding_answers(result: Result, limit: int = MAX_DECIDING) -> tuple[Contribution, ...]:
+    """The answers that leaned toward the recommendation and favoured it most over the
+    runner-up; at least two are returned whenever the person gave two answers."""
+    best = result.recommended
+    rival = result.runner_up
+
+    def advantage(contribution: Contribution) -> tuple[int, int]:
+        lead = contribution.points(best) - (contribution.points(rival) if rival else 0)
+        return lead, contribution.points(best)
+
+    def leans_to_best(contribution: Contribution) -> bool:
+        points = contribution.points(best)
+        return points > 0 and points == max(contribution.option.weights.values())
+
+    ranked = sorted(result.contributions, key=advantage, reverse=True)
+    chosen = [c for c in ranked if leans_to_best(c)]
+    for contribution in ranked:
+        if len(chosen) >= 2:
+            break
+        if contribution not in chosen:
+            chosen.append(contribution)
+    return tuple(chosen[:limit])
+
+
+def result_excerpts(content: Content, result: Result) -> tuple[str, ...]:
+    """Excerpt ids chosen by the deciding answers, topped up from the path's own excerpts."""
+    chosen: list[str] = []
+    for contribution in deciding_answers(result):
+        for excerpt_id in contribution.option.excerpts:
+            if excerpt_id not in chosen:
+                chosen.append(excerpt_id)
+                break
+    for excerpt_id in content.paths[result.recommended].excerpts:
+        if len(chosen) >= MIN_RESULT_EXCERPTS:
+            break
+        if excerpt_id not in chosen:
+            chosen.append(excerpt_id)
+    return tuple(chosen[:MAX_RESULT_EXCERPTS])

@@ -1,0 +1,82 @@
+"""The dialog service: load a session, apply an event, commit, and only then hand back replies.
+
+Events of one chat are applied one at a time (a lock per chat); events of different chats run
+concurrently. A compare-and-set conflict (another process wrote the same session) re-applies
+the event to the fresh session, so nothing is lost or applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+from dataclasses import replace
+
+from dialogs.engine import DialogEngine
+from dialogs.errors import VersionConflict
+from dialogs.events import Event
+from dialogs.replies import Outcome
+from dialogs.session import Session
+from dialogs.storage import SessionStore
+
+MAX_CONFLICT_RETRIES = 5
+
+
+class ChatLocks:
+    """One asyncio.Lock per chat, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        """Hold the lock of ``chat_id``; waiters are served in arrival order."""
+        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat_id]
+            if users <= 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, users - 1)
+
+
+class DialogService:
+    """Engine plus store: the one entry point every front end calls."""
+
+    def __init__(self, engine: DialogEngine, store: SessionStore) -> None:
+        self.engine = engine
+        self.store = store
+        self._locks = ChatLocks()
+
+    async def handle(self, chat_id: int, event: Event) -> Outcome:
+        """Apply ``event`` to the chat's session; a changed session is committed before returning."""
+        async with self._locks.hold(chat_id):
+            for _ in range(MAX_CONFLICT_RETRIES):
+                session = await self.store.load(chat_id) or Session(chat_id=chat_id)
+                outcome = self.engine.handle(session, event)
+                if outcome.forget:
+                    await self.store.delete(chat_id)
+                    return outcome
+                if not outcome.changed:
+                    return outcome
+                try:
+                    saved = await self.store.save(outcome.session)
+                except VersionConflict:
+                    continue
+                return replace(outcome, session=saved)
+            raise VersionConflict(chat_id, -1)
+
+    async def remember_prompt(self, chat_id: int, message_id: int | None) -> None:
+        """Record the message that shows the chat's current question."""
+        await self.store.set_prompt(chat_id, message_id)
+
+    async def session(self, chat_id: int) -> Session | None:
+        """The chat's stored session (for front ends that need the prompt message)."""
+        return await self.store.load(chat_id)

@@ -1,0 +1,33 @@
+"""A person's quiz session: the only dialog state, stored one row per chat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NEW = "new"
+RESULT = "result"
+EXPLAINING = "explaining"
+QUESTION_PREFIX = "asking_"
+
+Answer = tuple[str, str]
+"""(question id, option id)"""
+
+
+def question_state(question_id: str) -> str:
+    """The machine state that asks ``question_id``."""
+    return QUESTION_PREFIX + question_id
+
+
+@dataclass(frozen=True)
+class Session:
+    """A chat's progress. ``generation`` counts restarts (buttons of older quizzes are stale);
+    ``version`` counts stored writes (for compare-and-set)."""
+
+    chat_id: int
+    state: str = NEW
+    answers: tuple[Answer, ...] = ()
+    generation: int = 0
+    version: int = 0
+    prompt_message_id: int | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0

@@ -1,0 +1,177 @@
+"""The SQLite session store (aiosqlite): WAL, synchronous=FULL, versioned schema migrations."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import aiosqlite
+
+from dialogs.errors import StorageError, VersionConflict
+from dialogs.session import Answer, Session
+
+#: Each entry migrates the schema from version N to N+1 (PRAGMA user_version holds N).
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE sessions (
+               chat_id    INTEGER PRIMARY KEY,
+               state      TEXT    NOT NULL,
+               answers    TEXT    NOT NULL,
+               generation INTEGER NOT NULL DEFAULT 0,
+               version    INTEGER NOT NULL,
+               created_at REAL    NOT NULL,
+               updated_at REAL    NOT NULL
+           )""",
+    ),
+    (
+        "ALTER TABLE sessions ADD COLUMN prompt_message_id INTEGER",
+        "CREATE INDEX sessions_updated_at ON sessions (updated_at)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_SELECT = (
+    "SELECT chat_id, state, answers, generation, version, prompt_message_id, created_at, updated_at "
+    "FROM sessions WHERE chat_id = ?"
+)
+_UPDATE = (
+    "UPDATE sessions SET state = ?, answers = ?, generation = ?, version = version + 1, updated_at = ? "
+    "WHERE chat_id = ? AND version = ?"
+)
+_INSERT = (
+    "INSERT INTO sessions (chat_id, state, answers, generation, version, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (chat_id) DO NOTHING"
+)
+
+
+def encode_answers(answers: Sequence[Answer]) -> str:
+    """Answers as compact JSON: [["skills","generalist"], ...]."""
+    return json.dumps([list(answer) for answer in answers], separators=(",", ":"))
+
+
+def decode_answers(raw: str) -> tuple[Answer, ...]:
+    """Inverse of encode_answers; malformed data yields no answers rather than a crash."""
+    try:
+        items = json.loads(raw)
+        return tuple((str(q), str(o)) for q, o in items)
+    except (ValueError, TypeError):
+        return ()
+
+
+class SqliteSessionStore:
+    """Sessions in one SQLite file; every save is committed (fsync'd) before it returns."""
+
+    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
+        self._path = str(path)
+        self._clock = clock
+        self._db: aiosqlite.Connection | None = None
+
+    @property
+    def path(self) -> str:
+        """The database file."""
+        return self._path
+
+    async def open(self) -> None:
+        """Connect, enable WAL and FULL sync, and migrate the schema to SCHEMA_VERSION."""
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = await aiosqlite.connect(self._path, isolation_level=None)
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=FULL")
+            await self._db.execute("PRAGMA busy_timeout=5000")
+            await self._migrate()
+        except Exception as error:  # aiosqlite raises sqlite3 errors and OSError
+            await self.close()
+            raise StorageError(f"cannot open the session database {self._path}: {error}") from error
+
+    async def _migrate(self) -> None:
+        db = self._connection()
+        async with db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise StorageError(f"database schema version {current} is newer than this program's {SCHEMA_VERSION}")
+        for version in range(current, SCHEMA_VERSION):
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[version]:
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {version + 1:d}")
+                await db.execute("COMMIT")
+            except Exception:
+                await db.execute("ROLLBACK")
+                raise
+
+    def _connection(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StorageError("the session store is not open")
+        return self._db
+
+    async def close(self) -> None:
+        """Close the connection (a clean WAL checkpoint happens on close)."""
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
+
+    async def schema_version(self) -> int:
+        """The schema version recorded in the file."""
+        async with self._connection().execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def load(self, chat_id: int) -> Session | None:
+        """The stored session of ``chat_id``, or None."""
+        async with self._connection().execute(_SELECT, (chat_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return Session(
+            chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3],
+            version=row[4], prompt_message_id=row[5], created_at=row[6], updated_at=row[7],
+        )
+
+    async def save(self, session: Session) -> Session:
+        """Compare-and-set write, committed before returning."""
+        db = self._connection()
+        now = self._clock()
+        answers = encode_answers(session.answers)
+        if session.version == 0:
+            cursor = await db.execute(_INSERT, (session.chat_id, session.state, answers, session.generation, now, now))
+            created = now
+        else:
+            cursor = await db.execute(
+                _UPDATE, (session.state, answers, session.generation, now, session.chat_id, session.version)
+            )
+            created = session.created_at
+        if cursor.rowcount != 1:
+            raise VersionConflict(session.chat_id, session.version)
+        return Session(
+            chat_id=session.chat_id, state=session.state, answers=session.answers, generation=session.generation,
+            version=session.version + 1, prompt_message_id=session.prompt_message_id,
+            created_at=created, updated_at=now,
+        )
+
+    async def set_prompt(self, chat_id: int, message_id: int | None) -> None:
+        """Remember the message that shows the current question."""
+        await self._connection().execute(
+            "UPDATE sessions SET prompt_message_id = ? WHERE chat_id = ?", (message_id, chat_id)
+        )
+
+    async def delete(self, chat_id: int) -> int:
+        """Delete every row about ``chat_id``."""
+        cursor = await self._connection().execute("DELETE FROM sessions WHERE chat_id = ?", (chat_id,))
+        return max(cursor.rowcount, 0)
+
+    async def purge_older_than(self, cutoff: float) -> int:
+        """Delete sessions idle since before ``cutoff``."""
+        cursor = await self._connection().execute("DELETE FROM sessions WHERE updated_at < ?", (cutoff,))
+        return max(cursor.rowcount, 0)
+
+    async def count(self) -> int:
+        """How many sessions are stored."""
+        async with self._connection().execute("SELECT COUNT(*) FROM sessions") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0

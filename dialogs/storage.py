@@ -1,0 +1,39 @@
+"""The session store interface. Backends implement :class:`SessionStore`; the dialog never
+sees SQL. One contract test suite (tests/test_storage_contract.py) runs against every backend."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from dialogs.session import Session
+
+
+class SessionStore(Protocol):
+    """Durable per-chat sessions with compare-and-set writes."""
+
+    async def open(self) -> None:
+        """Connect, create or migrate the schema."""
+
+    async def close(self) -> None:
+        """Flush and release the backend."""
+
+    async def load(self, chat_id: int) -> Session | None:
+        """The stored session of ``chat_id``, or None."""
+
+    async def save(self, session: Session) -> Session:
+        """Store ``session`` durably if the stored version still equals ``session.version``.
+
+        Returns the session with its new version; raises VersionConflict otherwise.
+        Returns only after the write is committed."""
+
+    async def set_prompt(self, chat_id: int, message_id: int | None) -> None:
+        """Remember which message shows the current question (no version change)."""
+
+    async def delete(self, chat_id: int) -> int:
+        """Delete every row about ``chat_id``; return how many rows were removed."""
+
+    async def purge_older_than(self, cutoff: float) -> int:
+        """Delete sessions not updated since ``cutoff`` (epoch seconds); return how many."""
+
+    async def count(self) -> int:
+        """How many sessions are stored."""

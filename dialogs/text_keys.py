@@ -1,0 +1,78 @@
+"""The registry of user-facing text keys and the placeholders each may use.
+
+content/texts.yaml must define exactly these keys; the loader rejects a missing key, an
+unknown key and a placeholder that the code does not fill.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Mapping
+
+_NONE: frozenset[str] = frozenset()
+
+TEXT_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "greeting": frozenset({"total"}),
+        "help": _NONE,
+        "privacy": frozenset({"retention_days"}),
+        "resume": _NONE,
+        "restarted": _NONE,
+        "question_header": frozenset({"number", "total", "bar"}),
+        "progress_filled": _NONE,
+        "progress_empty": _NONE,
+        "answered": frozenset({"label"}),
+        "answer_hint": frozenset({"count"}),
+        "finished_hint": _NONE,
+        "stale_button": _NONE,
+        "invalid_button": _NONE,
+        "back_at_first": _NONE,
+        "back_done": _NONE,
+        "back_not_started": _NONE,
+        "result_headline": frozenset({"path"}),
+        "result_scores_title": _NONE,
+        "result_score_line": frozenset({"path", "score"}),
+        "result_score_ruled_out": frozenset({"path", "score"}),
+        "result_tied": frozenset({"runner_up"}),
+        "result_close": frozenset({"runner_up", "margin"}),
+        "result_clear": frozenset({"runner_up", "margin"}),
+        "result_excluded": frozenset({"path", "answer"}),
+        "result_reasons_title": _NONE,
+        "result_excerpts_title": _NONE,
+        "result_offer": _NONE,
+        "attribution": frozenset({"title", "section"}),
+        "why_title": frozenset({"path"}),
+        "why_line": frozenset({"factor", "answer", "points", "path"}),
+        "why_footer": _NONE,
+        "why_not_ready": _NONE,
+        "explain_menu": _NONE,
+        "explain_unknown": frozenset({"choices"}),
+        "explain_title": frozenset({"path"}),
+        "explain_pros_title": _NONE,
+        "explain_cons_title": _NONE,
+        "explain_fits_title": _NONE,
+        "explain_excerpts_title": _NONE,
+        "continue_quiz": _NONE,
+        "forget_done": _NONE,
+        "unknown_command": frozenset({"command"}),
+        "unsupported_message": _NONE,
+        "private_only": _NONE,
+        "internal_error": _NONE,
+        "button_back": _NONE,
+        "button_explain": frozenset({"path"}),
+        "button_why": _NONE,
+        "button_restart": _NONE,
+        "command_start": _NONE,
+        "command_restart": _NONE,
+        "command_back": _NONE,
+        "command_explain": _NONE,
+        "command_why": _NONE,
+        "command_help": _NONE,
+        "command_privacy": _NONE,
+        "command_forget": _NONE,
+        "console_intro": _NONE,
+        "console_needs_token": _NONE,
+        "console_prompt": _NONE,
+        "console_bye": _NONE,
+    }
+)
