@@ -21,7 +21,7 @@ from dialogs.text_keys import TEXT_PLACEHOLDERS
 
 MAX_LABEL_LENGTH = 40
 MIN_OPTIONS, MAX_OPTIONS = 2, 4
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,19}")  # short enough for 64-byte callback data
 #: Answer labels must not read like navigation (they share the keyboard with Back etc.).
 NAVIGATION_WORDS = frozenset(
     {"back", "why", "restart", "explain", "help", "skip", "menu", "share", "start", "stop",
@@ -71,7 +71,7 @@ class _File:
 
     def ident(self, parent: Mapping[str, Any], key: str) -> str:
         value = self.get(parent, "id", key, str)
-        if not ID_PATTERN.match(value):
+        if not ID_PATTERN.fullmatch(value):
             raise self.fail(f"{key}.id", f"{value!r} is not a valid id (lowercase letters, digits, _)")
         return value
 

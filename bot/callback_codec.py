@@ -1,0 +1,76 @@
+"""Callback data: the one place that turns button events into at most 64 bytes and back.
+
+Format (version 1), fields separated by ':':
+    1a:<generation>:<question>:<option>   answer
+    1b:<generation>:<question>            back from a question
+    1e:<path>                             explain a path
+    1w                                    why
+    1r                                    restart
+Anything else, including data from an older format, decodes to None.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dialogs.events import Event, EventKind
+
+MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit (telegram.constants.InlineKeyboardButtonLimit)
+VERSION = "1"
+_ID = re.compile(r"[a-z][a-z0-9_]{0,19}")
+_MAX_GENERATION = 10**9
+
+
+class CallbackDataError(ValueError):
+    """An event cannot be carried by a button."""
+
+
+def encode(event: Event) -> str:
+    """The callback data for a button event."""
+    kind = event.kind
+    if kind is EventKind.ANSWER:
+        data = f"{VERSION}a:{event.generation}:{event.question}:{event.option}"
+    elif kind is EventKind.BACK:
+        data = f"{VERSION}b:{event.generation}:{event.question}"
+    elif kind is EventKind.EXPLAIN:
+        data = f"{VERSION}e:{event.text}"
+    elif kind is EventKind.WHY:
+        data = f"{VERSION}w"
+    elif kind is EventKind.RESTART:
+        data = f"{VERSION}r"
+    else:
+        raise CallbackDataError(f"{kind.value} events have no button form")
+    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
+        raise CallbackDataError(f"callback data {data!r} is over {MAX_CALLBACK_DATA} bytes")
+    return data
+
+
+def _generation(raw: str) -> int | None:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if value < _MAX_GENERATION else None
+
+
+def decode(data: object) -> Event | None:
+    """The event a button's data stands for, or None for anything malformed or foreign."""
+    if not isinstance(data, str) or len(data) > MAX_CALLBACK_DATA or not data.startswith(VERSION):
+        return None
+    tag, *fields = data[len(VERSION):].split(":")
+    if tag == "a" and len(fields) == 3:
+        generation = _generation(fields[0])
+        if generation is None or not (_ID.fullmatch(fields[1]) and _ID.fullmatch(fields[2])):
+            return None
+        return Event(EventKind.ANSWER, question=fields[1], option=fields[2], generation=generation, via_button=True)
+    if tag == "b" and len(fields) == 2:
+        generation = _generation(fields[0])
+        if generation is None or not _ID.fullmatch(fields[1]):
+            return None
+        return Event(EventKind.BACK, question=fields[1], generation=generation, via_button=True)
+    if tag == "e" and len(fields) == 1 and _ID.fullmatch(fields[0]):
+        return Event(EventKind.EXPLAIN, text=fields[0], via_button=True)
+    if tag == "w" and not fields:
+        return Event(EventKind.WHY, via_button=True)
+    if tag == "r" and not fields:
+        return Event(EventKind.RESTART, via_button=True)
+    return None

@@ -1,0 +1,184 @@
+"""The Telegram adapter: short handlers that turn updates into events, call the dialog service,
+and render its outcome. No dialog state lives here."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ChatAction, ChatMemberStatus, ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback_codec import decode
+from bot.telegram_render import TelegramMessage, render
+from dialogs.commands import COMMANDS, parse_input
+from dialogs.content import Content
+from dialogs.events import Event
+from dialogs.replies import Outcome, Reply, Role
+from dialogs.service import DialogService
+
+logger = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+EMPTY_KEYBOARD = InlineKeyboardMarkup([])
+#: The order commands appear in Telegram's menu.
+MENU_COMMANDS = ("start", "restart", "back", "explain", "why", "help", "privacy", "forget")
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+class TelegramFrontEnd:
+    """Handlers for one Application; the service is attached once the store is open."""
+
+    def __init__(self, content: Content) -> None:
+        self._content = content
+        self._service: DialogService | None = None
+
+    @property
+    def service(self) -> DialogService:
+        """The dialog service (set in the application's post_init)."""
+        if self._service is None:
+            raise RuntimeError("the dialog service is not attached yet")
+        return self._service
+
+    def attach(self, service: DialogService) -> None:
+        """Connect the opened dialog service."""
+        self._service = service
+
+    def install(self, application: Application) -> None:
+        """Register every handler on ``application``."""
+        application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, self.on_text))
+        application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.TEXT, self.on_unsupported))
+        application.add_handler(MessageHandler(~PRIVATE & NEW_MESSAGE & filters.COMMAND, self.on_group_command))
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        application.add_error_handler(self.on_error)
+
+    def bot_commands(self) -> list[BotCommand]:
+        """The command menu, with descriptions from content."""
+        assert set(MENU_COMMANDS) == set(COMMANDS)
+        return [BotCommand(name, self._content.texts[f"command_{name}"]) for name in MENU_COMMANDS]
+
+    # -- handlers ------------------------------------------------------------------------
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Typed text or a command in a private chat."""
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        event = parse_input(message.text, context.bot.username)
+        await self._handle(context, message.chat_id, event, pressed_message_id=None)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An inline button press: answered promptly, checked against the session."""
+        query = update.callback_query
+        assert query is not None
+        message = query.message
+        event = decode(query.data)
+        if event is None or message is None or message.chat.type != "private":
+            await query.answer(self._content.texts["invalid_button"])
+            return
+        outcome = await self.service.handle(message.chat.id, event)
+        await query.answer(outcome.notice or None)
+        await self._deliver(context, message.chat.id, outcome, pressed_message_id=message.message_id)
+
+    async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos and the like."""
+        chat = update.effective_chat
+        assert chat is not None
+        await self._send(context, chat.id, self._reply("unsupported_message"))
+
+    async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Commands in groups and channels: the quiz is private."""
+        chat = update.effective_chat
+        assert chat is not None
+        await self._send(context, chat.id, self._reply("private_only"))
+
+    async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The person blocked or unblocked the bot."""
+        change = update.my_chat_member
+        assert change is not None
+        status = change.new_chat_member.status
+        if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            logger.info("bot removed from a chat (status %s)", status)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the failure and apologise to the person, if there is one."""
+        logger.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+            try:
+                await self._send(context, update.effective_chat.id, self._reply("internal_error"))
+            except Exception:  # noqa: BLE001 - the apology is best effort
+                logger.warning("could not send the error apology")
+
+    # -- delivery ------------------------------------------------------------------------
+    def _reply(self, key: str) -> Reply:
+        return self.service.engine.views.text(key)
+
+    async def _handle(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event, pressed_message_id: int | None
+    ) -> None:
+        started = time.perf_counter()
+        outcome = await self.service.handle(chat_id, event)
+        await self._deliver(context, chat_id, outcome, pressed_message_id)
+        logger.debug("%s handled in %.1f ms", event.kind.value, (time.perf_counter() - started) * 1000)
+
+    async def _deliver(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome, pressed_message_id: int | None
+    ) -> None:
+        """Close the answered question, retire an outdated keyboard, send the replies."""
+        prompt = outcome.session.prompt_message_id
+        if outcome.closed_prompt is not None:
+            target = pressed_message_id or prompt
+            if target is not None:
+                await self._edit(context, chat_id, target, outcome.closed_prompt)
+            if target == prompt:
+                prompt = None
+        new_prompt: int | None = None
+        for reply in outcome.replies:
+            if reply.role is Role.QUESTION and prompt is not None:
+                await self._retire_keyboard(context, chat_id, prompt)
+                prompt = None
+            if reply.role is Role.RESULT:
+                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            sent_id = await self._send(context, chat_id, reply)
+            if reply.role is Role.QUESTION:
+                new_prompt = sent_id
+        if new_prompt is not None and not outcome.forget:
+            await self.service.remember_prompt(chat_id, new_prompt)
+
+    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> int | None:
+        """Send a reply (split if long); return the id of its last message."""
+        last: int | None = None
+        for message in render(reply):
+            sent = await context.bot.send_message(
+                chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=message.markup,
+                link_preview_options=NO_PREVIEW,
+            )
+            last = sent.message_id
+        return last
+
+    async def _edit(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, reply: Reply) -> None:
+        """Replace a question with its answered form; a vanished message is not an error."""
+        message: TelegramMessage = render(reply)[0]
+        try:
+            await context.bot.edit_message_text(
+                message.html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest as error:
+            logger.info("could not close an answered question: %s", error.message)
+
+    async def _retire_keyboard(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
+        """Remove the buttons of a question that is no longer current."""
+        try:
+            await context.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+        except (BadRequest, Forbidden) as error:
+            logger.info("could not retire an old keyboard: %s", error.message)

@@ -1,0 +1,84 @@
+"""Rendering platform-free replies for Telegram: escaped HTML, split at 4096 characters,
+inline keyboards with encoded callback data."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callback_codec import encode
+from dialogs.replies import Reply, Span, Style
+
+MAX_MESSAGE_LENGTH = 4096  # characters of parsed text, counted in UTF-16 code units
+_TAGS = {Style.PLAIN: ("", ""), Style.BOLD: ("<b>", "</b>"), Style.ITALIC: ("<i>", "</i>"),
+         Style.QUOTE: ("<blockquote>", "</blockquote>")}
+
+
+@dataclass(frozen=True)
+class TelegramMessage:
+    """One sendMessage worth of content."""
+
+    html: str
+    markup: InlineKeyboardMarkup | None
+
+
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def span_html(span: Span) -> str:
+    """One span as escaped HTML."""
+    opening, closing = _TAGS[span.style]
+    return f"{opening}{html.escape(span.text, quote=False)}{closing}"
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as an inline keyboard, or None."""
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.label, callback_data=encode(button.event)) for button in row]
+         for row in reply.buttons]
+    )
+
+
+def _pieces(span: Span, limit: int) -> list[Span]:
+    """Split an over-long span at line breaks, then at the limit."""
+    if utf16_length(span.text) <= limit:
+        return [span]
+    pieces: list[Span] = []
+    current = ""
+    for line in span.text.splitlines(keepends=True):
+        while utf16_length(line) > limit:
+            head, line = line[: limit // 2], line[limit // 2:]
+            if current:
+                pieces.append(Span(current, span.style))
+                current = ""
+            pieces.append(Span(head, span.style))
+        if utf16_length(current + line) > limit:
+            pieces.append(Span(current, span.style))
+            current = ""
+        current += line
+    if current:
+        pieces.append(Span(current, span.style))
+    return pieces
+
+
+def render(reply: Reply, limit: int = MAX_MESSAGE_LENGTH) -> list[TelegramMessage]:
+    """The reply as one or more messages; the keyboard goes on the last one."""
+    chunks: list[list[Span]] = [[]]
+    size = 0
+    for whole in reply.spans:
+        for span in _pieces(whole, limit):
+            length = utf16_length(span.text)
+            if size + length > limit and chunks[-1]:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(span)
+            size += length
+    texts = ["".join(span_html(span) for span in chunk).strip() or "…" for chunk in chunks]
+    markup = keyboard(reply)
+    return [TelegramMessage(text, markup if index == len(texts) - 1 else None) for index, text in enumerate(texts)]
