@@ -26,7 +26,9 @@ def configure_logging(level: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line flags."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Crossroads career-decision chatbot")
-    parser.add_argument("--console", action="store_true", help="chat in this terminal instead of Telegram")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--console", action="store_true", help="chat in this terminal instead of Telegram")
+    mode.add_argument("--webhook", action="store_true", help="require webhook mode (fails unless WEBHOOK_URL is set)")
     return parser.parse_args(argv)
 
 
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         settings = Settings.from_env(os.environ)
+        if args.webhook and not (settings.token and settings.webhook_url):
+            raise ConfigError("--webhook needs TELEGRAM_BOT_TOKEN and WEBHOOK_URL")
         configure_logging("WARNING" if (args.console or not settings.token) else settings.log_level)
         if args.console or not settings.token:
             return asyncio.run(_console(settings, announce=not args.console))
