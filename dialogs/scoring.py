@@ -99,7 +99,8 @@ def deciding_answers(result: Result, limit: int = MAX_DECIDING) -> tuple[Contrib
 
     ranked = sorted(result.contributions, key=advantage, reverse=True)
     chosen = [c for c in ranked if leans_to_best(c)]
-    for contribution in ranked:
+    ruled_out_rivals = [c for c in result.excluded.values() if c.points(best) > 0]
+    for contribution in [*ruled_out_rivals, *ranked]:
         if len(chosen) >= 2:
             break
         if contribution not in chosen:

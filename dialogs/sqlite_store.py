@@ -75,9 +75,9 @@ class SqliteSessionStore:
 
     async def open(self) -> None:
         """Connect, enable WAL and FULL sync, and migrate the schema to SCHEMA_VERSION."""
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if self._path != ":memory:":
+                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
             self._db = await aiosqlite.connect(self._path, isolation_level=None)
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=FULL")

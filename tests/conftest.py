@@ -1,0 +1,155 @@
+"""Shared fixtures and helpers for the platform-free core's tests.
+
+Expectations are derived from the shipped content wherever practical (which option excludes
+which path, labels, texts), so that editing content does not break tests needlessly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pytest
+
+from dialogs.commands import COMMANDS
+from dialogs.content import Content, Option, Question
+from dialogs.content_loader import NAVIGATION_WORDS, default_content_dir, load_content
+from dialogs.engine import DialogEngine
+from dialogs.events import Event, EventKind
+from dialogs.replies import Outcome, Reply
+from dialogs.session import RESULT, Session, question_state
+
+Answer = tuple[str, str]
+
+
+# -- content -------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def content() -> Content:
+    """The shipped content, loaded once."""
+    return load_content()
+
+
+@pytest.fixture
+def engine(content: Content) -> DialogEngine:
+    return DialogEngine(content)
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped content/ directory (data files only)."""
+    target = tmp_path / "content"
+    target.mkdir()
+    for source in default_content_dir().iterdir():
+        if source.suffix in (".yaml", ".txt"):
+            shutil.copy(source, target / source.name)
+    return target
+
+
+def all_answer_sets(content: Content) -> Iterator[tuple[Answer, ...]]:
+    """Every complete combination of answers (itertools.product over the options)."""
+    choices = [[(question.id, option.id) for option in question.options] for question in content.questions]
+    return itertools.product(*choices)
+
+
+def options_excluding(content: Content, path_id: str) -> list[tuple[Question, Option]]:
+    """(question, option) pairs whose option rules ``path_id`` out."""
+    return [(q, o) for q in content.questions for o in q.options if path_id in o.excludes]
+
+
+def learning_rule(content: Content) -> tuple[Question, Option]:
+    """The learning question's option that rules out a generative AI career (the article:
+    "For a generative AI job, this is non-negotiable")."""
+    pairs = options_excluding(content, "generative_ai")
+    assert len(pairs) == 1, "exactly one option should rule out generative_ai"
+    return pairs[0]
+
+
+def income_rule(content: Content) -> tuple[Question, Option]:
+    """The income question and its one option that keeps the hybrid possible (a primary
+    income to keep); every other option of that question rules the hybrid out."""
+    questions = {q.id: q for q, _ in options_excluding(content, "hybrid")}
+    assert len(questions) == 1, "options ruling out hybrid should all belong to one question"
+    (question,) = questions.values()
+    keeping = [o for o in question.options if "hybrid" not in o.excludes]
+    assert len(keeping) == 1
+    return question, keeping[0]
+
+
+def first_options(content: Content, count: int | None = None) -> list[Answer]:
+    """Answers picking the first option of the first ``count`` questions."""
+    questions = content.questions if count is None else content.questions[:count]
+    return [(q.id, q.options[0].id) for q in questions]
+
+
+def header_prefix(content: Content, number: int) -> str:
+    """'Question N of T' as the question header renders it (without the progress bar)."""
+    template = content.texts["question_header"].split("{bar}")[0]
+    return template.format(number=number, total=len(content.questions)).strip()
+
+
+def headline_prefix(content: Content) -> str:
+    """The result headline without the path name ('Your best fit:')."""
+    return content.texts["result_headline"].split("{path}")[0].strip()
+
+
+def first_word(label: str) -> str:
+    return re.split(r"[^A-Za-z]+", label.strip().lstrip("◀↺▶ "), maxsplit=1)[0].lower()
+
+
+def navigation_words(content: Content) -> set[str]:
+    """Words that read like navigation: the loader's list, every command name, and the first
+    word of every non-answer button the dialog shows (Back, About, Why, Start over)."""
+    words = set(NAVIGATION_WORDS) | set(COMMANDS)
+    for key in ("button_back", "button_explain", "button_why", "button_restart"):
+        words.add(first_word(content.texts[key]))
+    words.discard("")
+    return words
+
+
+# -- driving the engine --------------------------------------------------------------------
+def press(reply: Reply, label: str) -> Event:
+    """The event of the button labelled ``label`` in ``reply``."""
+    for row in reply.buttons:
+        for button in row:
+            if button.label == label:
+                return button.event
+    raise AssertionError(f"no button {label!r} in {[b.label for row in reply.buttons for b in row]}")
+
+
+def answer_event(content: Content, question_index: int, option_index: int, generation: int = 0) -> Event:
+    """The button event for an option, as views.question renders it."""
+    question = content.questions[question_index]
+    return Event(EventKind.ANSWER, question=question.id, option=question.options[option_index].id,
+                 generation=generation, via_button=True)
+
+
+def session_at(content: Content, answers: Sequence[Answer], chat_id: int = 1, generation: int = 0) -> Session:
+    """A consistent session with these answers (asking the next question, or at the result)."""
+    state = RESULT if len(answers) == len(content.questions) else question_state(content.questions[len(answers)].id)
+    return Session(chat_id=chat_id, state=state, answers=tuple(answers), generation=generation)
+
+
+def all_text(outcome: Outcome) -> str:
+    return "\n".join(reply.plain_text for reply in outcome.replies)
+
+
+# -- subprocesses ------------------------------------------------------------------------------
+def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """An environment for ``python -m bot``: no token, a database in tmp_path, UTF-8 I/O, and
+    nothing pointing at the repository (the installed package must provide the content)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TELEGRAM_BOT_TOKEN", "CROSSROADS_CONTENT_DIR", "PYTHONPATH", "DATABASE_URL",
+                        "WEBHOOK_URL", "WEBHOOK_SECRET", "PORT", "LOG_LEVEL", "TELEGRAM_API_URL",
+                        "SESSION_RETENTION_DAYS")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/c.db"
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.update(extra)
+    return env
+
+
+PYTHON = sys.executable

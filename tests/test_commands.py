@@ -1,0 +1,108 @@
+"""Typed input -> events: every command, /explain arguments, @mentions, unknown commands, text."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.commands import COMMANDS, MAX_COMMAND_ECHO, parse_input, path_from_text
+from dialogs.content import PATH_IDS, PATH_NAMES
+from dialogs.events import Event, EventKind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("/start", EventKind.START),
+        ("/restart", EventKind.RESTART),
+        ("/back", EventKind.BACK),
+        ("/explain", EventKind.EXPLAIN),
+        ("/why", EventKind.WHY),
+        ("/help", EventKind.HELP),
+        ("/privacy", EventKind.PRIVACY),
+        ("/forget", EventKind.FORGET),
+    ],
+)
+def test_each_command(text: str, kind: EventKind) -> None:
+    event = parse_input(text)
+    assert event.kind is kind
+    assert not event.via_button
+    assert parse_input(f"  {text.upper()}  ").kind is kind  # case and surrounding space do not matter
+
+
+def test_every_command_is_covered() -> None:
+    assert {name: kind for name, kind in COMMANDS.items()} == {
+        "start": EventKind.START, "restart": EventKind.RESTART, "back": EventKind.BACK,
+        "explain": EventKind.EXPLAIN, "why": EventKind.WHY, "help": EventKind.HELP,
+        "privacy": EventKind.PRIVACY, "forget": EventKind.FORGET,
+    }
+
+
+def test_arguments_of_non_explain_commands_are_ignored() -> None:
+    assert parse_input("/start now please") == Event(EventKind.START)
+    assert parse_input("/back 3") == Event(EventKind.BACK)
+
+
+@pytest.mark.parametrize(
+    ("text", "path_id"),
+    [
+        ("/explain side_hustle", "side_hustle"),
+        ("/explain generative_ai", "generative_ai"),
+        ("/explain hybrid", "hybrid"),
+        ("/explain Generative AI career", "generative_ai"),
+        ("/explain side-hustle", "side_hustle"),
+        ("/explain Side Hustle", "side_hustle"),
+        ("/explain   HYBRID  ", "hybrid"),
+        ("/explain AI", "generative_ai"),
+        ("/explain", ""),
+        ("/explain    ", ""),
+    ],
+)
+def test_explain_arguments(text: str, path_id: str) -> None:
+    assert parse_input(text) == Event(EventKind.EXPLAIN, text=path_id)
+
+
+def test_explain_accepts_every_display_name_and_id() -> None:
+    for path_id in PATH_IDS:
+        assert path_from_text(PATH_NAMES[path_id]) == path_id
+        assert path_from_text(PATH_NAMES[path_id].upper()) == path_id
+        assert path_from_text(path_id) == path_id
+        assert path_from_text(path_id.replace("_", "-")) == path_id
+
+
+def test_explain_unknown_path_is_passed_on_cleaned_and_bounded() -> None:
+    event = parse_input("/explain Astronaut Career")
+    assert event.kind is EventKind.EXPLAIN
+    assert event.text == "astronaut_career"
+    assert event.text not in PATH_IDS
+    assert len(parse_input("/explain " + "x" * 500).text) == MAX_COMMAND_ECHO
+
+
+@pytest.mark.parametrize(
+    ("text", "username", "expected"),
+    [
+        ("/start@CrossroadsBot", "CrossroadsBot", Event(EventKind.START)),
+        ("/start@crossroadsbot", "CrossroadsBot", Event(EventKind.START)),
+        ("/explain@CrossroadsBot hybrid", "CrossroadsBot", Event(EventKind.EXPLAIN, text="hybrid")),
+        ("/help@AnyBot", "", Event(EventKind.HELP)),
+        ("/start@OtherBot", "CrossroadsBot", Event(EventKind.TEXT, text="/start@OtherBot")),
+    ],
+)
+def test_commands_addressed_to_a_bot(text: str, username: str, expected: Event) -> None:
+    assert parse_input(text, bot_username=username) == expected
+
+
+@pytest.mark.parametrize(("text", "echo"), [("/dance", "/dance"), ("/Dance@CrossroadsBot now", "/Dance"), ("/", "/")])
+def test_unknown_commands(text: str, echo: str) -> None:
+    assert parse_input(text, bot_username="CrossroadsBot") == Event(EventKind.UNKNOWN, text=echo)
+
+
+def test_unknown_command_echo_is_bounded() -> None:
+    event = parse_input("/" + "z" * 200)
+    assert event.kind is EventKind.UNKNOWN
+    assert event.text == "/" + "z" * MAX_COMMAND_ECHO
+
+
+@pytest.mark.parametrize(("text", "expected"), [("2", "2"), ("  Many hobbies  ", "Many hobbies"), ("", ""),
+                                                ("back", "back"), ("start over", "start over")])
+def test_free_text(text: str, expected: str) -> None:
+    assert parse_input(text) == Event(EventKind.TEXT, text=expected)

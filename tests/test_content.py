@@ -1,0 +1,228 @@
+"""The shipped content is complete and faithful to the article; broken content is reported
+as one ContentError naming the file, the key path and the problem."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+from dialogs.content import PATH_IDS, Content
+from dialogs.content_loader import default_content_dir, load_content
+from dialogs.errors import ContentError
+from dialogs.text_keys import TEXT_PLACEHOLDERS
+from tests.conftest import PYTHON, bot_env, first_word, navigation_words
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# -- the shipped content -----------------------------------------------------------------------
+def test_shipped_content_loads(content: Content) -> None:
+    assert content.article_title
+    assert content.questions and content.paths and content.excerpts
+
+
+def test_seven_questions_with_two_to_four_options(content: Content) -> None:
+    assert len(content.questions) == 7
+    for question in content.questions:
+        assert 2 <= len(question.options) <= 4, question.id
+
+
+def test_labels_are_short_and_never_look_like_navigation(content: Content) -> None:
+    forbidden = navigation_words(content)
+    assert {"back", "why", "restart", "start", "explain", "help"} <= forbidden
+    for question in content.questions:
+        for option in question.options:
+            assert len(option.label) <= 40, option.label
+            assert first_word(option.label) not in forbidden, option.label
+
+
+def test_every_excerpt_is_a_verbatim_quote_of_the_article(content: Content) -> None:
+    raw = yaml.safe_load((default_content_dir() / "excerpts.yaml").read_text(encoding="utf-8"))
+    article = flat((default_content_dir() / "article.txt").read_text(encoding="utf-8"))
+    assert raw["excerpts"], "excerpts.yaml lists no excerpts"
+    for entry in raw["excerpts"]:
+        assert flat(entry["text"]) in article, entry["id"]
+    # ...and what the loader hands out is the same quote.
+    for excerpt in content.excerpts.values():
+        assert flat(excerpt.text) in article
+
+
+def test_every_referenced_excerpt_exists(content: Content) -> None:
+    for question in content.questions:
+        for option in question.options:
+            assert option.excerpts and set(option.excerpts) <= set(content.excerpts)
+    for path in content.paths.values():
+        assert path.excerpts and set(path.excerpts) <= set(content.excerpts)
+
+
+def test_article_has_no_web_page_leftovers() -> None:
+    article = (default_content_dir() / "article.txt").read_text(encoding="utf-8")
+    for leftover in ("Leave a Reply", "Comments", "Click here"):
+        assert leftover.casefold() not in article.casefold(), leftover
+
+
+def test_path_names_are_exact(content: Content) -> None:
+    assert tuple(content.paths) == PATH_IDS
+    assert {pid: path.name for pid, path in content.paths.items()} == {
+        "side_hustle": "Side hustle",
+        "generative_ai": "Generative AI career",
+        "hybrid": "Hybrid",
+    }
+
+
+def test_every_text_key_is_present(content: Content) -> None:
+    assert set(content.texts.strings) == set(TEXT_PLACEHOLDERS)
+    for key, allowed in TEXT_PLACEHOLDERS.items():
+        # Every text renders with exactly the placeholders the code supplies.
+        content.texts.render(key, **{name: "x" for name in allowed})
+
+
+def test_tie_break_and_margin_are_sane(content: Content) -> None:
+    assert sorted(content.tie_break) == sorted(PATH_IDS)
+    assert content.close_margin >= 0
+
+
+# -- malformed content -------------------------------------------------------------------------
+def _edit_yaml(folder: Path, name: str, change: Callable[[Any], None]) -> None:
+    path = folder / name
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(document)
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _syntax_error(folder: Path) -> None:
+    path = folder / "questions.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8")
+
+
+def _unknown_excerpt(folder: Path) -> None:
+    _edit_yaml(folder, "questions.yaml",
+               lambda d: d["questions"][1]["options"][0].__setitem__("excerpts", ["no_such_excerpt"]))
+
+
+def _unknown_weight_path(folder: Path) -> None:
+    _edit_yaml(folder, "questions.yaml",
+               lambda d: d["questions"][0]["options"][2]["weights"].__setitem__("freelancing", 1))
+
+
+def _unknown_excluded_path(folder: Path) -> None:
+    _edit_yaml(folder, "questions.yaml",
+               lambda d: d["questions"][2]["options"][1].__setitem__("excludes", ["freelancing"]))
+
+
+def _missing_path(folder: Path) -> None:
+    _edit_yaml(folder, "paths.yaml", lambda d: d.__setitem__("paths", [p for p in d["paths"] if p["id"] != "hybrid"]))
+
+
+def _long_label(folder: Path) -> None:
+    _edit_yaml(folder, "questions.yaml",
+               lambda d: d["questions"][3]["options"][1].__setitem__("label", "A" * 41))
+
+
+def _excerpt_not_in_article(folder: Path) -> None:
+    _edit_yaml(folder, "excerpts.yaml",
+               lambda d: d["excerpts"][2].__setitem__("text", "Side hustles always make you rich overnight."))
+
+
+def _missing_text_key(folder: Path) -> None:
+    _edit_yaml(folder, "texts.yaml", lambda d: d.pop("back_done"))
+
+
+def _unknown_placeholder(folder: Path) -> None:
+    _edit_yaml(folder, "texts.yaml", lambda d: d.__setitem__("greeting", "Hello {name}, {total} questions."))
+
+
+def _one_option(folder: Path) -> None:
+    _edit_yaml(folder, "questions.yaml", lambda d: d["questions"][4].__setitem__("options", d["questions"][4]["options"][:1]))
+
+
+def _five_options(folder: Path) -> None:
+    def change(document: Any) -> None:
+        options = document["questions"][4]["options"]
+        while len(options) < 5:
+            extra = dict(options[0])
+            extra["id"] = f"extra_{len(options)}"
+            extra["label"] = f"Extra answer {len(options)}"
+            options.append(extra)
+    _edit_yaml(folder, "questions.yaml", change)
+
+
+def _duplicate_option_id(folder: Path) -> None:
+    def change(document: Any) -> None:
+        options = document["questions"][1]["options"]
+        options[1]["id"] = options[0]["id"]
+    _edit_yaml(folder, "questions.yaml", change)
+
+
+def _wrong_path_name(folder: Path) -> None:
+    _edit_yaml(folder, "paths.yaml", lambda d: d["paths"][2].__setitem__("name", "Hybrid approach"))
+
+
+def _missing_file(folder: Path) -> None:
+    (folder / "paths.yaml").unlink()
+
+
+BREAKAGES = [
+    # (id, break it, file, exact key or a regex for it, words the problem must contain)
+    ("yaml-syntax", _syntax_error, "questions.yaml", r"line \d+, column \d+", ["YAML syntax error"]),
+    ("unknown-excerpt", _unknown_excerpt, "questions.yaml", "questions[1].options[0].excerpts[0]",
+     ["unknown excerpt", "no_such_excerpt"]),
+    ("unknown-weight-path", _unknown_weight_path, "questions.yaml", "questions[0].options[2].weights.freelancing",
+     ["unknown path", "freelancing"]),
+    ("unknown-excluded-path", _unknown_excluded_path, "questions.yaml", "questions[2].options[1].excludes[0]",
+     ["unknown path", "freelancing"]),
+    ("missing-path", _missing_path, "paths.yaml", "paths", ["hybrid", "missing"]),
+    ("long-label", _long_label, "questions.yaml", "questions[3].options[1].label", ["41 characters", "40"]),
+    ("excerpt-not-in-article", _excerpt_not_in_article, "excerpts.yaml", "excerpts[2].text",
+     ["not a verbatim quote", "article.txt"]),
+    ("missing-text-key", _missing_text_key, "texts.yaml", "back_done", ["missing"]),
+    ("unknown-placeholder", _unknown_placeholder, "texts.yaml", "greeting", ["unknown placeholder", "{name}"]),
+    ("one-option", _one_option, "questions.yaml", "questions[4].options", ["has 1 options", "2 to 4"]),
+    ("five-options", _five_options, "questions.yaml", "questions[4].options", ["has 5 options", "2 to 4"]),
+    ("duplicate-option-id", _duplicate_option_id, "questions.yaml", "questions[1].options[1].id", ["duplicate id"]),
+    ("wrong-path-name", _wrong_path_name, "paths.yaml", "paths[2].name", ["must be exactly", "'Hybrid'"]),
+    ("missing-file", _missing_file, "paths.yaml", "", ["file not found"]),
+]
+
+
+@pytest.mark.parametrize(("breaker", "file", "key", "words"), [b[1:] for b in BREAKAGES], ids=[b[0] for b in BREAKAGES])
+def test_broken_content_names_file_key_and_problem(
+    content_copy: Path, breaker: Callable[[Path], None], file: str, key: str, words: list[str]
+) -> None:
+    load_content(content_copy)  # the untouched copy is valid
+    breaker(content_copy)
+    with pytest.raises(ContentError) as caught:
+        load_content(content_copy)
+    error = caught.value
+    assert error.file == file
+    if key.startswith("line"):
+        assert re.fullmatch(key, error.key), error.key
+    else:
+        assert error.key == key
+    message = str(error)
+    assert file in message
+    assert error.key in message
+    for word in words:
+        assert word in error.problem, (word, error.problem)
+        assert word in message
+
+
+def test_broken_content_stops_the_console_with_one_line(content_copy: Path, tmp_path: Path) -> None:
+    _long_label(content_copy)
+    completed = subprocess.run(
+        [PYTHON, "-m", "bot", "--console"], input="", capture_output=True, text=True, encoding="utf-8",
+        cwd=tmp_path, env=bot_env(tmp_path, CROSSROADS_CONTENT_DIR=str(content_copy)), timeout=60,
+    )
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert "questions.yaml" in lines[0]
+    assert "questions[3].options[1].label" in lines[0]
+    assert "Traceback" not in completed.stderr + completed.stdout

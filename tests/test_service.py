@@ -1,0 +1,247 @@
+"""DialogService on a real SQLite file: commit before reply, one event at a time per chat,
+many chats at once, forget, and compare-and-set conflicts with another writer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from dialogs.content import Content
+from dialogs.engine import DialogEngine
+from dialogs.errors import VersionConflict
+from dialogs.events import Event, EventKind
+from dialogs.service import MAX_CONFLICT_RETRIES, ChatLocks, DialogService
+from dialogs.session import Session, question_state
+from dialogs.sqlite_store import SqliteSessionStore
+from tests.conftest import answer_event, first_options
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "service.db"
+
+
+@pytest.fixture
+async def store(db_path: Path):
+    opened = SqliteSessionStore(db_path)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def other_store(db_path: Path):
+    """An independent connection to the same file, standing for another process."""
+    opened = SqliteSessionStore(db_path)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def service(engine: DialogEngine, store: SqliteSessionStore) -> DialogService:
+    return DialogService(engine, store)
+
+
+async def test_change_is_committed_before_handle_returns(
+    service: DialogService, other_store: SqliteSessionStore, content: Content
+) -> None:
+    await service.handle(1, Event(EventKind.START))
+    outcome = await service.handle(1, answer_event(content, 0, 1))
+    expected = ((content.questions[0].id, content.questions[0].options[1].id),)
+    assert outcome.session.answers == expected
+    seen = await other_store.load(1)
+    assert seen is not None
+    assert seen.answers == expected
+    assert seen.version == outcome.session.version == 2
+
+
+async def test_unchanged_session_is_not_written(service: DialogService, other_store: SqliteSessionStore) -> None:
+    started = await service.handle(1, Event(EventKind.START))
+    outcome = await service.handle(1, Event(EventKind.HELP))
+    assert not outcome.changed
+    assert (await other_store.load(1)).version == started.session.version
+
+
+async def test_same_button_twice_concurrently_applies_once(service: DialogService, content: Content) -> None:
+    await service.handle(3, Event(EventKind.START))
+    event = answer_event(content, 0, 2)
+    first, second = await asyncio.gather(service.handle(3, event), service.handle(3, event))
+    assert [first.changed, second.changed].count(True) == 1
+    stored = await service.session(3)
+    assert stored.answers == ((content.questions[0].id, content.questions[0].options[2].id),)
+    assert stored.version == 2
+    assert content.texts["stale_button"] in (first.notice, second.notice)
+
+
+async def test_many_typed_answers_for_one_chat_apply_in_order(service: DialogService, content: Content) -> None:
+    await service.handle(4, Event(EventKind.START))
+    outcomes = await asyncio.gather(*(service.handle(4, Event(EventKind.TEXT, text="1")) for _ in range(4)))
+    assert all(o.changed for o in outcomes)
+    stored = await service.session(4)
+    assert stored.answers == tuple(first_options(content, 4))
+    assert stored.version == 5
+    assert len(service._locks) == 0  # no lock is kept for an idle chat
+
+
+async def test_many_chats_concurrently_all_land(service: DialogService, store: SqliteSessionStore, content: Content) -> None:
+    chats = range(100, 160)
+    await asyncio.gather(*(service.handle(chat, Event(EventKind.START)) for chat in chats))
+    await asyncio.gather(*(service.handle(chat, answer_event(content, 0, chat % 3)) for chat in chats))
+    assert await store.count() == len(chats)
+    for chat in chats:
+        session = await store.load(chat)
+        question = content.questions[0]
+        assert session.answers == ((question.id, question.options[chat % 3].id),)
+        assert session.state == question_state(content.questions[1].id)
+
+
+async def test_forget_deletes_the_row(service: DialogService, store: SqliteSessionStore, other_store: SqliteSessionStore) -> None:
+    await service.handle(1, Event(EventKind.START))
+    await service.handle(2, Event(EventKind.START))
+    await service.handle(2, Event(EventKind.TEXT, text="1"))
+    assert await store.count() == 2
+    outcome = await service.handle(2, Event(EventKind.FORGET))
+    assert outcome.forget
+    assert await store.count() == 1
+    assert await other_store.load(2) is None
+    assert await other_store.load(1) is not None
+    # Starting again begins a fresh quiz.
+    again = await service.handle(2, Event(EventKind.START))
+    assert again.session.answers == () and again.session.version == 1
+
+
+async def test_applies_to_the_state_another_writer_left(
+    service: DialogService, other_store: SqliteSessionStore, engine: DialogEngine, content: Content
+) -> None:
+    await service.handle(5, Event(EventKind.START))
+    await service.handle(5, Event(EventKind.TEXT, text="1"))
+    # Another process answers question 2 behind this service's back.
+    theirs = await other_store.load(5)
+    await other_store.save(engine.handle(theirs, Event(EventKind.TEXT, text="2")).session)
+    # The next typed answer is applied to question 3, on top of the other writer's answer.
+    outcome = await service.handle(5, Event(EventKind.TEXT, text="3"))
+    q = content.questions
+    assert outcome.session.answers == ((q[0].id, q[0].options[0].id), (q[1].id, q[1].options[1].id),
+                                       (q[2].id, q[2].options[2].id))
+    assert (await other_store.load(5)).answers == outcome.session.answers
+
+
+class RacingStore(SqliteSessionStore):
+    """A real SQLite store that lets another writer commit right after some of its loads,
+    so the following save runs into a genuine compare-and-set conflict."""
+
+    def __init__(self, path: Path, rival: SqliteSessionStore, engine: DialogEngine, races: int) -> None:
+        super().__init__(path)
+        self.rival = rival
+        self.engine = engine
+        self.races = races
+        self.loads = 0
+
+    async def load(self, chat_id: int) -> Session | None:
+        session = await super().load(chat_id)
+        self.loads += 1
+        if self.races > 0 and session is not None:
+            self.races -= 1
+            theirs = await self.rival.load(chat_id)
+            await self.rival.save(self.engine.handle(theirs, Event(EventKind.TEXT, text="1")).session)
+        return session
+
+
+async def test_version_conflict_is_retried_on_the_fresh_session(
+    db_path: Path, other_store: SqliteSessionStore, engine: DialogEngine, content: Content
+) -> None:
+    racing = RacingStore(db_path, other_store, engine, races=0)
+    await racing.open()
+    try:
+        service = DialogService(engine, racing)
+        await service.handle(6, Event(EventKind.START))
+        racing.races = 1
+        outcome = await service.handle(6, Event(EventKind.TEXT, text="2"))
+        assert racing.loads == 3  # start, then the conflicting attempt and its retry
+        q = content.questions
+        # The rival's answer to question 1 stands; ours was re-applied to question 2.
+        expected = ((q[0].id, q[0].options[0].id), (q[1].id, q[1].options[1].id))
+        assert outcome.session.answers == expected
+        assert (await other_store.load(6)).answers == expected
+        assert (await other_store.load(6)).version == 3
+    finally:
+        await racing.close()
+
+
+async def test_stale_button_after_a_conflict_is_not_applied(
+    db_path: Path, other_store: SqliteSessionStore, engine: DialogEngine, content: Content
+) -> None:
+    racing = RacingStore(db_path, other_store, engine, races=0)
+    await racing.open()
+    try:
+        service = DialogService(engine, racing)
+        await service.handle(7, Event(EventKind.START))
+        racing.races = 1
+        # Our button answers question 1, but the rival answers it first: ours is now stale.
+        outcome = await service.handle(7, answer_event(content, 0, 2))
+        assert not outcome.changed
+        assert outcome.notice == content.texts["stale_button"]
+        stored = await other_store.load(7)
+        assert stored.answers == ((content.questions[0].id, content.questions[0].options[0].id),)
+    finally:
+        await racing.close()
+
+
+async def test_endless_conflicts_give_up_with_version_conflict(
+    db_path: Path, other_store: SqliteSessionStore, engine: DialogEngine
+) -> None:
+    racing = RacingStore(db_path, other_store, engine, races=0)
+    await racing.open()
+    try:
+        service = DialogService(engine, racing)
+        await service.handle(8, Event(EventKind.START))
+        await service.handle(8, Event(EventKind.RESTART))
+        racing.races = 10 * MAX_CONFLICT_RETRIES
+        with pytest.raises(VersionConflict):
+            await service.handle(8, Event(EventKind.RESTART))
+        assert len(service._locks) == 0
+    finally:
+        await racing.close()
+
+
+async def test_remember_prompt(service: DialogService, other_store: SqliteSessionStore) -> None:
+    started = await service.handle(9, Event(EventKind.START))
+    await service.remember_prompt(9, 777)
+    stored = await other_store.load(9)
+    assert stored.prompt_message_id == 777
+    assert stored.version == started.session.version
+    assert (await service.session(9)).prompt_message_id == 777
+
+
+async def test_chat_locks_serialise_one_chat_and_free_others() -> None:
+    locks = ChatLocks()
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with locks.hold(1):
+            order.append("a-in")
+            await release.wait()
+            order.append("a-out")
+
+    async def waiter() -> None:
+        async with locks.hold(1):
+            order.append("b-in")
+
+    async def other_chat() -> None:
+        async with locks.hold(2):
+            order.append("c-in")
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    second = asyncio.create_task(waiter())
+    await other_chat()  # another chat is not blocked by chat 1
+    await asyncio.sleep(0)
+    assert order == ["a-in", "c-in"]
+    release.set()
+    await asyncio.gather(first, second)
+    assert order == ["a-in", "c-in", "a-out", "b-in"]
+    assert len(locks) == 0

@@ -1,0 +1,290 @@
+"""The SessionStore contract, run against every backend, plus SQLite specifics.
+
+To add a backend, add a class with ``make(clock)`` (a new, unopened store on the same shared
+storage each call) to BACKENDS; every test in TestSessionStoreContract then runs against it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from dialogs.errors import StorageError, VersionConflict
+from dialogs.session import RESULT, Session
+from dialogs.sqlite_store import MIGRATIONS, SCHEMA_VERSION, SqliteSessionStore
+from dialogs.storage import SessionStore
+
+ANSWERS = (("skills", "generalist"), ("risk", "predictable"), ("time", "little"))
+
+
+class ManualClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class SqliteBackend:
+    def __init__(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "sessions.db"
+
+    def make(self, clock: Callable[[], float] = time.time) -> SessionStore:
+        return SqliteSessionStore(self.path, clock=clock)
+
+
+BACKENDS = {"sqlite": SqliteBackend}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request: pytest.FixtureRequest, tmp_path: Path):
+    return BACKENDS[request.param](tmp_path)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def store(backend, clock: ManualClock):
+    opened = backend.make(clock)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def other_store(backend, clock: ManualClock):
+    """A second, independent store on the same storage (another process or connection)."""
+    opened = backend.make(clock)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+class TestSessionStoreContract:
+    async def test_missing_session_loads_as_none(self, store: SessionStore) -> None:
+        assert await store.load(404) is None
+        assert await store.count() == 0
+
+    async def test_round_trip_with_answers(self, store: SessionStore, clock: ManualClock) -> None:
+        session = Session(chat_id=7, state="asking_goals", answers=ANSWERS, generation=2)
+        saved = await store.save(session)
+        assert saved.version == 1
+        assert saved.created_at == saved.updated_at == clock.now
+        loaded = await store.load(7)
+        assert loaded == saved
+        assert loaded.answers == ANSWERS
+        assert isinstance(loaded.answers, tuple) and all(isinstance(a, tuple) for a in loaded.answers)
+        assert (loaded.state, loaded.generation) == ("asking_goals", 2)
+
+    async def test_each_save_increments_the_version(self, store: SessionStore, clock: ManualClock) -> None:
+        saved = await store.save(Session(chat_id=7, state="asking_risk", answers=ANSWERS[:1]))
+        created = saved.created_at
+        for expected in (2, 3, 4):
+            clock.now += 10
+            saved = await store.save(Session(chat_id=7, state="asking_time", answers=ANSWERS[:2],
+                                             version=saved.version, created_at=saved.created_at))
+            assert saved.version == expected
+            assert (await store.load(7)).version == expected
+        loaded = await store.load(7)
+        assert loaded.created_at == created
+        assert loaded.updated_at == clock.now
+        assert loaded.answers == ANSWERS[:2]
+
+    async def test_stale_version_conflicts_and_leaves_the_row_unchanged(self, store: SessionStore) -> None:
+        first = await store.save(Session(chat_id=7, state="asking_risk", answers=ANSWERS[:1]))
+        second = await store.save(replace(first, state="asking_time", answers=ANSWERS[:2]))
+        with pytest.raises(VersionConflict) as caught:
+            await store.save(replace(first, state=RESULT, answers=ANSWERS))
+        assert caught.value.chat_id == 7
+        assert await store.load(7) == second
+
+    async def test_creating_an_existing_session_conflicts(self, store: SessionStore) -> None:
+        existing = await store.save(Session(chat_id=7, state="asking_risk", answers=ANSWERS[:1]))
+        with pytest.raises(VersionConflict):
+            await store.save(Session(chat_id=7, state="asking_time", answers=ANSWERS[:2]))
+        assert await store.load(7) == existing
+
+    async def test_second_writer_with_old_version_conflicts(self, store: SessionStore, other_store: SessionStore) -> None:
+        base = await store.save(Session(chat_id=9, state="asking_risk", answers=ANSWERS[:1]))
+        seen_by_other = await other_store.load(9)
+        assert seen_by_other == base
+        winner = await store.save(replace(base, state="asking_time", answers=ANSWERS[:2]))
+        with pytest.raises(VersionConflict):
+            await other_store.save(replace(seen_by_other, state="asking_time", answers=(ANSWERS[0], ("risk", "safe_base"))))
+        assert await other_store.load(9) == winner
+        assert await store.load(9) == winner
+
+    async def test_delete_removes_the_row(self, store: SessionStore, other_store: SessionStore) -> None:
+        await store.save(Session(chat_id=1))
+        await store.save(Session(chat_id=2))
+        assert await store.delete(1) == 1
+        assert await store.load(1) is None
+        assert await other_store.load(1) is None
+        assert await store.load(2) is not None
+        assert await store.delete(1) == 0
+        assert await store.count() == 1
+
+    async def test_purge_older_than(self, store: SessionStore, clock: ManualClock) -> None:
+        await store.save(Session(chat_id=1))
+        clock.now += 100
+        old = await store.save(Session(chat_id=2))
+        clock.now += 100
+        await store.save(Session(chat_id=3))
+        clock.now += 100
+        # chat 2 is touched again, so it is no longer idle
+        await store.save(Session(chat_id=2, state="asking_risk", version=old.version))
+        cutoff = clock.now - 150
+        assert await store.purge_older_than(cutoff) == 1
+        assert await store.load(1) is None
+        assert await store.load(2) is not None and await store.load(3) is not None
+        assert await store.purge_older_than(cutoff) == 0
+        assert await store.purge_older_than(clock.now + 1) == 2
+        assert await store.count() == 0
+
+    async def test_set_prompt_keeps_the_version(self, store: SessionStore, other_store: SessionStore) -> None:
+        saved = await store.save(Session(chat_id=4, state="asking_risk", answers=ANSWERS[:1]))
+        await store.set_prompt(4, 12345)
+        loaded = await other_store.load(4)
+        assert loaded.prompt_message_id == 12345
+        assert loaded.version == saved.version
+        # a later save still succeeds with the unchanged version and keeps the prompt
+        after = await store.save(Session(chat_id=4, state="asking_time", answers=ANSWERS[:2], version=saved.version))
+        assert after.version == saved.version + 1
+        assert (await store.load(4)).prompt_message_id == 12345
+        await store.set_prompt(4, None)
+        assert (await store.load(4)).prompt_message_id is None
+        await store.set_prompt(999, 1)  # no session: nothing happens
+        assert await store.load(999) is None
+
+    async def test_count(self, store: SessionStore) -> None:
+        assert await store.count() == 0
+        for chat_id in (10, 20, 30):
+            await store.save(Session(chat_id=chat_id))
+        assert await store.count() == 3
+        await store.delete(20)
+        assert await store.count() == 2
+
+    async def test_data_survives_close_and_reopen(self, backend, store: SessionStore) -> None:
+        saved = await store.save(Session(chat_id=8, state=RESULT, answers=ANSWERS, generation=5))
+        await store.close()
+        reopened = backend.make()
+        await reopened.open()
+        try:
+            assert await reopened.load(8) == saved
+        finally:
+            await reopened.close()
+
+
+# -- SQLite specifics --------------------------------------------------------------------------
+async def _open(path: Path) -> SqliteSessionStore:
+    store = SqliteSessionStore(path)
+    await store.open()
+    return store
+
+
+async def test_sqlite_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = await _open(path)
+    try:
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+    finally:
+        await store.close()
+
+
+async def test_sqlite_schema_version_after_open(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = await _open(path)
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        await store.close()
+
+
+async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:
+        raw.execute(statement)
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute(
+        "INSERT INTO sessions (chat_id, state, answers, generation, version, created_at, updated_at) "
+        "VALUES (42, 'asking_time', '[[\"skills\",\"generalist\"],[\"risk\",\"predictable\"]]', 1, 6, 100.0, 200.0)"
+    )
+    raw.commit()
+    raw.close()
+
+    store = await _open(path)
+    try:
+        assert await store.schema_version() == 2
+        with sqlite3.connect(path) as check:
+            columns = {row[1] for row in check.execute("PRAGMA table_info(sessions)")}
+            assert "prompt_message_id" in columns
+            assert check.execute("PRAGMA user_version").fetchone()[0] == 2
+        old = await store.load(42)
+        assert old == Session(chat_id=42, state="asking_time", answers=ANSWERS[:2], generation=1, version=6,
+                              prompt_message_id=None, created_at=100.0, updated_at=200.0)
+        saved = await store.save(Session(chat_id=42, state="asking_goals", answers=ANSWERS, generation=1, version=6))
+        assert saved.version == 7
+    finally:
+        await store.close()
+
+
+async def test_sqlite_opening_twice_does_not_migrate_again(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = await _open(path)
+    await store.save(Session(chat_id=1, answers=ANSWERS))
+    await store.close()
+    store = await _open(path)
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION
+        assert (await store.load(1)).answers == ANSWERS
+    finally:
+        await store.close()
+
+
+async def test_sqlite_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    store = SqliteSessionStore(path)
+    with pytest.raises(StorageError, match="newer"):
+        await store.open()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+async def test_sqlite_unopenable_path_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StorageError):
+        await SqliteSessionStore(blocker / "sub" / "s.db").open()
+
+
+async def test_sqlite_store_used_before_open_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError):
+        await SqliteSessionStore(tmp_path / "s.db").load(1)
+
+
+async def test_sqlite_malformed_answers_load_as_none(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = await _open(path)
+    try:
+        await store.save(Session(chat_id=3, answers=ANSWERS))
+        with sqlite3.connect(path) as raw:
+            raw.execute("UPDATE sessions SET answers = 'not json' WHERE chat_id = 3")
+        assert (await store.load(3)).answers == ()
+    finally:
+        await store.close()
