@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 
 from bot.errors import ConfigError
+from bot.logging_setup import configure_logging
 from bot.settings import Settings
 from dialogs.content_loader import load_content
 from dialogs.errors import ContentError, StorageError
 
 EXIT_CONFIG = 2
-
-
-def configure_logging(level: str) -> None:
-    """One line per event, to stderr; httpx request lines (which carry the token) quieted."""
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -53,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(os.environ)
         if args.webhook and not (settings.token and settings.webhook_url):
             raise ConfigError("--webhook needs TELEGRAM_BOT_TOKEN and WEBHOOK_URL")
-        configure_logging("WARNING" if (args.console or not settings.token) else settings.log_level)
+        console = args.console or not settings.token
+        configure_logging("WARNING" if console else settings.log_level, [settings.token, settings.webhook_secret])
         if args.console or not settings.token:
             return asyncio.run(_console(settings, announce=not args.console))
         from bot.telegram_app import run_telegram

@@ -1,70 +1,102 @@
-"""Wiring the python-telegram-bot Application: polling or webhook, store opened and closed
-with the application's lifecycle."""
+"""Running the Telegram bot: the python-telegram-bot Application over our front end, by long
+polling or webhook, with graceful shutdown on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import signal
 from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.retrying_request import RetryingRequest
 from bot.settings import Settings
 from bot.telegram_frontend import TelegramFrontEnd
 from bot.update_processor import PerChatUpdateProcessor
+from bot.webhook_server import start_webhook_server
 from bot.wiring import open_service
 from dialogs.content import Content
+from dialogs.service import DialogService
 
 logger = logging.getLogger(__name__)
 CONNECTION_POOL_SIZE = 64
 POLL_TIMEOUT_SECONDS = 30
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def build_application(settings: Settings, content: Content) -> Application:
-    """The Application with our handlers; the store opens in post_init and closes in post_shutdown."""
-    front_end = TelegramFrontEnd(content)
-
-    async def post_init(application: Application) -> None:
-        front_end.attach(await open_service(settings, content))
-        await application.bot.set_my_commands(front_end.bot_commands())
-        logger.info("Crossroads is ready (%s mode)", "webhook" if settings.webhook_url else "polling")
-
-    async def post_shutdown(application: Application) -> None:
-        if front_end._service is not None:
-            await front_end.service.store.close()
-        logger.info("Crossroads stopped; the session store is closed")
-
+def build_application(settings: Settings, front_end: TelegramFrontEnd) -> Application:
+    """The Application with our handlers, retrying transport and per-chat update ordering."""
     application = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
         .concurrent_updates(PerChatUpdateProcessor())
-        .connection_pool_size(CONNECTION_POOL_SIZE)
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
+        .request(RetryingRequest(connection_pool_size=CONNECTION_POOL_SIZE))
+        .get_updates_request(RetryingRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT_SECONDS + 10))
         .build()
     )
     front_end.install(application)
     return application
 
 
+async def _store_is_healthy(service: DialogService) -> bool:
+    try:
+        await service.store.count()
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        logger.exception("health check failed")
+        return False
+    return True
+
+
+async def serve(settings: Settings, content: Content, stop: asyncio.Event) -> None:
+    """Serve until ``stop`` is set; in-flight updates finish and the store closes cleanly."""
+    front_end = TelegramFrontEnd(content)
+    application = build_application(settings, front_end)
+    service = await open_service(settings, content)
+    front_end.attach(service)
+    try:
+        async with application:
+            await application.bot.set_my_commands(front_end.bot_commands())
+            await application.start()
+            if settings.webhook_url:
+                secret = settings.webhook_secret or secrets.token_urlsafe(32)
+                if not settings.webhook_secret:
+                    logger.warning("WEBHOOK_SECRET is not set; using a random secret for this run")
+                server = start_webhook_server(
+                    settings.webhook_listen, settings.port, urlsplit(settings.webhook_url).path,
+                    application.bot, application.update_queue, secret, lambda: _store_is_healthy(service),
+                )
+                await application.bot.set_webhook(settings.webhook_url, secret_token=secret,
+                                                  allowed_updates=Update.ALL_TYPES)
+                logger.info("Crossroads is ready (webhook on port %d)", settings.port)
+                await stop.wait()
+                server.stop()
+            else:
+                assert application.updater is not None
+                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT_SECONDS)
+                logger.info("Crossroads is ready (long polling)")
+                await stop.wait()
+                await application.updater.stop()
+            logger.info("stopping: finishing updates in flight")
+            await application.stop()
+    finally:
+        await service.store.close()
+        logger.info("Crossroads stopped; the session store is closed")
+
+
 def run_telegram(settings: Settings, content: Content) -> int:
-    """Run until SIGINT/SIGTERM: long polling, or a webhook server when WEBHOOK_URL is set."""
-    application = build_application(settings, content)
-    if not settings.webhook_url:
-        application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT_SECONDS)
-        return 0
-    secret = settings.webhook_secret or secrets.token_urlsafe(32)
-    if not settings.webhook_secret:
-        logger.warning("WEBHOOK_SECRET is not set; using a random secret for this run")
-    application.run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.port,
-        url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-        webhook_url=settings.webhook_url,
-        secret_token=secret,
-        allowed_updates=Update.ALL_TYPES,
-    )
+    """Run until SIGTERM or SIGINT."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for stop_signal in STOP_SIGNALS:
+            loop.add_signal_handler(stop_signal, stop.set)
+        await serve(settings, content, stop)
+
+    asyncio.run(main())
     return 0

@@ -36,6 +36,14 @@ PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 
 
+def _log_event(event: Event, outcome: Outcome, started: float) -> None:
+    """One INFO line per handled event: what happened, never what was written."""
+    logger.info(
+        "event=%s button=%s state=%s changed=%s ms=%.1f", event.kind.value, event.via_button,
+        outcome.session.state, outcome.changed, (time.perf_counter() - started) * 1000,
+    )
+
+
 class TelegramFrontEnd:
     """Handlers for one Application; the service is attached once the store is open."""
 
@@ -85,9 +93,11 @@ class TelegramFrontEnd:
         if event is None or message is None or message.chat.type != "private":
             await query.answer(self._content.texts["invalid_button"])
             return
+        started = time.perf_counter()
         outcome = await self.service.handle(message.chat.id, event)
         await query.answer(outcome.notice or None)
         await self._deliver(context, message.chat.id, outcome, pressed_message_id=message.message_id)
+        _log_event(event, outcome, started)
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos and the like."""
@@ -128,7 +138,7 @@ class TelegramFrontEnd:
         started = time.perf_counter()
         outcome = await self.service.handle(chat_id, event)
         await self._deliver(context, chat_id, outcome, pressed_message_id)
-        logger.debug("%s handled in %.1f ms", event.kind.value, (time.perf_counter() - started) * 1000)
+        _log_event(event, outcome, started)
 
     async def _deliver(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome, pressed_message_id: int | None

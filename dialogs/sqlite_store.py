@@ -82,6 +82,7 @@ class SqliteSessionStore:
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=FULL")
             await self._db.execute("PRAGMA busy_timeout=5000")
+            await self._db.execute("PRAGMA secure_delete=ON")  # forgotten data is overwritten, not just unlinked
             await self._migrate()
         except Exception as error:  # aiosqlite raises sqlite3 errors and OSError
             await self.close()
