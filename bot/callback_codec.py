@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 
 from dialogs.events import Event, EventKind
+from dialogs.session import GENERATION_LIMIT
 
 MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit (telegram.constants.InlineKeyboardButtonLimit)
 VERSION = "1"
 _ID = re.compile(r"[a-z][a-z0-9_]{0,19}")
-_MAX_GENERATION = 10**9
 
 
 class CallbackDataError(ValueError):
@@ -49,7 +49,7 @@ def _generation(raw: str) -> int | None:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
         return None
     value = int(raw)
-    return value if value < _MAX_GENERATION else None
+    return value if value < GENERATION_LIMIT else None
 
 
 def decode(data: object) -> Event | None:

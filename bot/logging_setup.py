@@ -10,7 +10,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REDACTED = "[REDACTED]"
 #: Libraries whose INFO/DEBUG lines carry request URLs (and so the bot token) or message bodies.
 QUIET_LOGGERS = (
-    "httpx", "httpcore", "aiosqlite", "tornado.access",
+    "httpx", "httpcore", "aiosqlite", "transitions", "tornado.access",
     "telegram.Bot", "telegram.request", "telegram.ext.ExtBot", "telegram.ext.Updater", "telegram.ext.Application",
 )
 

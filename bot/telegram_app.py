@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 CONNECTION_POOL_SIZE = 64
 POLL_TIMEOUT_SECONDS = 30
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: Only the updates the bot handles: less to parse, nothing unexpected to choke on.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 def build_application(settings: Settings, front_end: TelegramFrontEnd) -> Application:
@@ -71,13 +73,13 @@ async def serve(settings: Settings, content: Content, stop: asyncio.Event) -> No
                     application.bot, application.update_queue, secret, lambda: _store_is_healthy(service),
                 )
                 await application.bot.set_webhook(settings.webhook_url, secret_token=secret,
-                                                  allowed_updates=Update.ALL_TYPES)
+                                                  allowed_updates=ALLOWED_UPDATES)
                 logger.info("Crossroads is ready (webhook on port %d)", settings.port)
                 await stop.wait()
                 server.stop()
             else:
                 assert application.updater is not None
-                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT_SECONDS)
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT_SECONDS)
                 logger.info("Crossroads is ready (long polling)")
                 await stop.wait()
                 await application.updater.stop()

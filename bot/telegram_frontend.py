@@ -50,6 +50,9 @@ class TelegramFrontEnd:
     def __init__(self, content: Content) -> None:
         self._content = content
         self._service: DialogService | None = None
+        #: Chats whose person blocked the bot, until they unblock it (a my_chat_member update).
+        #: Kept in memory: after a restart the first failed send finds out again.
+        self._blocked: set[int] = set()
 
     @property
     def service(self) -> DialogService:
@@ -103,28 +106,40 @@ class TelegramFrontEnd:
         """Stickers, photos and the like."""
         chat = update.effective_chat
         assert chat is not None
-        await self._send(context, chat.id, self._reply("unsupported_message"))
+        if chat.id not in self._blocked:
+            await self._send(context, chat.id, self._reply("unsupported_message"))
 
     async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Commands in groups and channels: the quiz is private."""
-        chat = update.effective_chat
-        assert chat is not None
+        chat, message = update.effective_chat, update.effective_message
+        assert chat is not None and message is not None
+        _, _, mention = (message.text or "").split(" ", 1)[0].partition("@")
+        if mention and mention.casefold() != (context.bot.username or "").casefold():
+            return  # a command for another bot in the same group
         await self._send(context, chat.id, self._reply("private_only"))
 
     async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The person blocked or unblocked the bot."""
+        """The person blocked or unblocked the bot: stop or resume writing to them."""
         change = update.my_chat_member
         assert change is not None
-        status = change.new_chat_member.status
-        if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            logger.info("bot removed from a chat (status %s)", status)
+        if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            self._blocked.add(change.chat.id)
+            logger.info("the person blocked the bot")
+        else:
+            self._blocked.discard(change.chat.id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure and apologise to the person, if there is one."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if isinstance(context.error, Forbidden):
+            if chat is not None:
+                self._blocked.add(chat.id)
+            logger.info("the person blocked the bot; not writing to them any more")
+            return
         logger.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
-        if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+        if chat is not None and chat.type == "private" and chat.id not in self._blocked:
             try:
-                await self._send(context, update.effective_chat.id, self._reply("internal_error"))
+                await self._send(context, chat.id, self._reply("internal_error"))
             except Exception:  # noqa: BLE001 - the apology is best effort
                 logger.warning("could not send the error apology")
 
@@ -143,26 +158,32 @@ class TelegramFrontEnd:
     async def _deliver(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome, pressed_message_id: int | None
     ) -> None:
-        """Close the answered question, retire an outdated keyboard, send the replies."""
-        prompt = outcome.session.prompt_message_id
-        if outcome.closed_prompt is not None:
-            target = pressed_message_id or prompt
-            if target is not None:
-                await self._edit(context, chat_id, target, outcome.closed_prompt)
-            if target == prompt:
-                prompt = None
-        new_prompt: int | None = None
-        for reply in outcome.replies:
-            if reply.role is Role.QUESTION and prompt is not None:
+        """Close the answered question, retire an outdated keyboard, send the replies, and
+        record which message now shows the current question."""
+        if chat_id in self._blocked:
+            return
+        stored = prompt = outcome.session.prompt_message_id
+        try:
+            if outcome.closed_prompt is not None:
+                target = pressed_message_id or prompt
+                if target is not None:
+                    await self._edit(context, chat_id, target, outcome.closed_prompt)
+                if target == prompt:
+                    prompt = None
+            if prompt is not None and (outcome.forget or any(r.role is Role.QUESTION for r in outcome.replies)):
                 await self._retire_keyboard(context, chat_id, prompt)
                 prompt = None
-            if reply.role is Role.RESULT:
-                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-            sent_id = await self._send(context, chat_id, reply)
-            if reply.role is Role.QUESTION:
-                new_prompt = sent_id
-        if new_prompt is not None and not outcome.forget:
-            await self.service.remember_prompt(chat_id, new_prompt)
+            for reply in outcome.replies:
+                if reply.role is Role.RESULT:
+                    await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+                sent_id = await self._send(context, chat_id, reply)
+                if reply.role is Role.QUESTION:
+                    prompt = sent_id
+        except Forbidden:
+            self._blocked.add(chat_id)
+            logger.info("the person blocked the bot; not writing to them any more")
+        if prompt != stored and not outcome.forget:
+            await self.service.remember_prompt(chat_id, prompt)
 
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> int | None:
         """Send a reply (split if long); return the id of its last message."""
@@ -190,5 +211,5 @@ class TelegramFrontEnd:
         """Remove the buttons of a question that is no longer current."""
         try:
             await context.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
-        except (BadRequest, Forbidden) as error:
+        except BadRequest as error:
             logger.info("could not retire an old keyboard: %s", error.message)

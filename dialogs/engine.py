@@ -12,7 +12,7 @@ from dialogs.events import Event, EventKind
 from dialogs.machine import build_machine, state_names
 from dialogs.replies import Outcome, Reply
 from dialogs.scoring import Answer, score
-from dialogs.session import EXPLAINING, NEW, QUESTION_PREFIX, RESULT, Session, question_state
+from dialogs.session import EXPLAINING, NEW, QUESTION_PREFIX, RESULT, Session, next_generation, question_state
 from dialogs.views import Views
 
 DEFAULT_RETENTION_DAYS = 90
@@ -75,7 +75,7 @@ class Turn:
     def clear_answers(self) -> None:
         """Start a new quiz generation: older buttons become stale."""
         self.answers.clear()
-        self.generation += 1
+        self.generation = next_generation(self.generation)
 
     # -- replies -------------------------------------------------------------------------
     def _say(self, reply: Reply) -> None:
@@ -197,7 +197,7 @@ class DialogEngine:
             return None
         options = self.content.questions[index].options
         typed = normalise_label(text)
-        if typed.isdigit() and 1 <= int(typed) <= len(options):
+        if typed.isascii() and typed.isdigit() and 1 <= int(typed) <= len(options):
             return options[int(typed) - 1].id
         for option in options:
             if typed and typed in (normalise_label(option.label), normalise_label(option.id)):
@@ -213,7 +213,8 @@ class DialogEngine:
         if event.kind is EventKind.UNKNOWN:
             return Outcome(session, (self.views.text("unknown_command", command=event.text),))
         if event.kind is EventKind.FORGET:
-            return Outcome(Session(chat_id=session.chat_id), (self.views.text("forget_done"),), forget=True)
+            fresh = Session(chat_id=session.chat_id, prompt_message_id=session.prompt_message_id)
+            return Outcome(fresh, (self.views.text("forget_done"),), forget=True)
         trigger = event.kind.value
         if event.kind is EventKind.TEXT:
             option_id = self.match_option(session, event.text)

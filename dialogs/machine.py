@@ -44,8 +44,7 @@ def transition_table(content: Content) -> list[dict[str, Any]]:
     for here, there in zip(asking, asking[1:] + [RESULT]):
         add("answer", here, there, conditions="accepts_answer", before="record_answer",
             after="show_result" if there == RESULT else "show_current_question")
-    add("answer", NEW, asking[0], after="show_greeting")
-    add("answer", [*asking, *finished], None, after="reject_answer")
+    add("answer", [NEW, *asking, *finished], None, after="reject_answer")
     # hint: typed text that matches no option.
     add("hint", NEW, asking[0], after="show_greeting")
     add("hint", asking, None, after="show_hint")

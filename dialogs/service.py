@@ -8,18 +8,25 @@ the event to the fresh session, so nothing is lost or applied twice.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 from dataclasses import replace
 
 from dialogs.engine import DialogEngine
 from dialogs.errors import VersionConflict
 from dialogs.events import Event
 from dialogs.replies import Outcome
-from dialogs.session import Session
+from dialogs.session import GENERATION_LIMIT, Session
 from dialogs.storage import SessionStore
 
 MAX_CONFLICT_RETRIES = 5
+
+
+def random_generation() -> int:
+    """A new session's first quiz generation: random, so that buttons from a forgotten
+    session (whose generation is no longer stored) cannot match the new one."""
+    return secrets.randbelow(GENERATION_LIMIT)
 
 
 class ChatLocks:
@@ -50,16 +57,19 @@ class ChatLocks:
 class DialogService:
     """Engine plus store: the one entry point every front end calls."""
 
-    def __init__(self, engine: DialogEngine, store: SessionStore) -> None:
+    def __init__(
+        self, engine: DialogEngine, store: SessionStore, first_generation: Callable[[], int] = random_generation
+    ) -> None:
         self.engine = engine
         self.store = store
+        self._first_generation = first_generation
         self._locks = ChatLocks()
 
     async def handle(self, chat_id: int, event: Event) -> Outcome:
         """Apply ``event`` to the chat's session; a changed session is committed before returning."""
         async with self._locks.hold(chat_id):
             for _ in range(MAX_CONFLICT_RETRIES):
-                session = await self.store.load(chat_id) or Session(chat_id=chat_id)
+                session = await self.store.load(chat_id) or Session(chat_id, generation=self._first_generation())
                 outcome = self.engine.handle(session, event)
                 if outcome.forget:
                     await self.store.delete(chat_id)

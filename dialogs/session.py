@@ -9,8 +9,16 @@ RESULT = "result"
 EXPLAINING = "explaining"
 QUESTION_PREFIX = "asking_"
 
+#: Generations wrap below this bound (it keeps callback data short).
+GENERATION_LIMIT = 10**9
+
 Answer = tuple[str, str]
 """(question id, option id)"""
+
+
+def next_generation(generation: int) -> int:
+    """The generation after a restart."""
+    return (generation + 1) % GENERATION_LIMIT
 
 
 def question_state(question_id: str) -> str:

@@ -42,7 +42,29 @@ async def other_store(db_path: Path):
 
 @pytest.fixture
 def service(engine: DialogEngine, store: SqliteSessionStore) -> DialogService:
-    return DialogService(engine, store)
+    """A service whose new sessions start at generation 0, so tests can build button events."""
+    return DialogService(engine, store, first_generation=lambda: 0)
+
+
+async def test_buttons_from_a_forgotten_session_are_stale_in_the_next_one(
+    engine: DialogEngine, store: SqliteSessionStore, content: Content
+) -> None:
+    generations = iter([7, 8])
+    service = DialogService(engine, store, first_generation=lambda: next(generations))
+    started = await service.handle(9, Event(EventKind.START))
+    old_button = started.replies[-1].buttons[0][0].event
+    assert old_button.generation == 7
+    await service.handle(9, Event(EventKind.FORGET))
+    await service.handle(9, Event(EventKind.START))
+    outcome = await service.handle(9, old_button)
+    assert not outcome.changed and outcome.notice == content.texts["stale_button"]
+    assert (await service.session(9)).answers == ()
+
+
+async def test_new_sessions_start_at_unpredictable_generations(engine: DialogEngine, store: SqliteSessionStore) -> None:
+    service = DialogService(engine, store)
+    generations = {(await service.handle(chat, Event(EventKind.START))).session.generation for chat in range(20)}
+    assert len(generations) > 15
 
 
 async def test_change_is_committed_before_handle_returns(

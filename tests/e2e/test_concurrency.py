@@ -1,0 +1,112 @@
+"""Many people at once, double taps, and two bot processes sharing one database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+from dialogs.content import PATH_NAMES
+from dialogs.content_loader import load_content
+from dialogs.scoring import score
+from tests.e2e.harness import BotProcess
+from tests.e2e.quiz_driver import QuizPlayer
+from tests.fakebotapi import FakeBotApi
+
+CONTENT = load_content()
+QUESTIONS = CONTENT.questions
+USERS = int(__import__("os").environ.get("E2E_USERS", "200"))
+
+
+def stored_answers(database: Path, chat_id: int) -> list[list[str]]:
+    with sqlite3.connect(database) as db:
+        row = db.execute("SELECT answers FROM sessions WHERE chat_id = ?", (chat_id,)).fetchone()
+    return json.loads(row[0]) if row else []
+
+
+async def test_200_concurrent_people_each_get_only_their_own_quiz(server: FakeBotApi, bot: BotProcess) -> None:
+    rng = random.Random(200)
+    players = [
+        QuizPlayer(server, CONTENT, 10_000 + n, [rng.randrange(len(q.options)) for q in QUESTIONS])
+        for n in range(USERS)
+    ]
+    await asyncio.gather(*(player.play(ack_timeout=30) for player in players))
+
+    for player in players:
+        messages = player.user.messages
+        answered = [m for m in messages if "Your answer:" in (m.plain or "")]
+        assert len(answered) == len(QUESTIONS)
+        for message, question, choice in zip(answered, QUESTIONS, player.choices):
+            assert question.text in message.plain and question.options[choice].label in message.plain
+        expected = score(CONTENT, [(q.id, q.options[c].id) for q, c in zip(QUESTIONS, player.choices)])
+        results = [m for m in messages if (m.plain or "").startswith("Your best fit:")]
+        assert len(results) == 1
+        assert results[0].plain.splitlines()[0] == f"Your best fit: {PATH_NAMES[expected.recommended]}"
+        assert stored_answers(bot.database, player.user_id) == [
+            [q.id, q.options[c].id] for q, c in zip(QUESTIONS, player.choices)]
+    # Every message went to a chat that asked for it.
+    assert {r.params["chat_id"] for r in server.requests_for("sendMessage")} == {p.user_id for p in players}
+    server.assert_no_errors()
+
+
+async def test_double_tap_applies_an_answer_once(server: FakeBotApi, bot: BotProcess) -> None:
+    user = server.user(user_id=3001)
+    await user.send_command("/start")
+    prompt = await user.wait_for_message(lambda m: bool(m.buttons))
+    data = prompt.buttons[0][0][1]
+    first, second = await asyncio.gather(user.press(prompt.message_id, data), user.press(prompt.message_id, data))
+    await server.wait_until(lambda: server.callback_answer(first) and server.callback_answer(second))
+    notices = sorted(server.callback_answer(q).text or "" for q in (first, second))
+    assert notices[0] == "" and "earlier question" in notices[1]
+    await user.wait_for_message("Question 2 of")
+    assert stored_answers(bot.database, 3001) == [[QUESTIONS[0].id, QUESTIONS[0].options[0].id]]
+
+    # Two quick typed answers: both are applied, in order, to consecutive questions.
+    await user.send_text("1")
+    await user.send_text("2")
+    await user.wait_for_message("Question 4 of")
+    assert stored_answers(bot.database, 3001)[1:] == [
+        [QUESTIONS[1].id, QUESTIONS[1].options[0].id], [QUESTIONS[2].id, QUESTIONS[2].options[1].id]]
+    server.assert_no_errors()
+
+
+async def test_two_bot_processes_on_one_database_never_overwrite_each_other(tmp_path: Path) -> None:
+    async with FakeBotApi(token="111:first-fake-token") as api_a, FakeBotApi(token="222:second-fake-token") as api_b:
+        bot_a = BotProcess(api_a, tmp_path)
+        bot_b = BotProcess(api_b, tmp_path)  # same working directory, same crossroads.db
+        await bot_a.start()
+        await bot_b.start()
+        try:
+            user_a, user_b = api_a.user(user_id=4001), api_b.user(user_id=4001)
+            await user_a.send_command("/start")
+            prompt_a = await user_a.wait_for_message(lambda m: bool(m.buttons))
+            await user_b.send_command("/start")
+            prompt_b = await user_b.wait_for_message(lambda m: bool(m.buttons))
+            # The same question on two screens, pressed at the same moment with different options.
+            query_a, query_b = await asyncio.gather(
+                user_a.press(prompt_a.message_id, prompt_a.buttons[0][0][1]),
+                user_b.press(prompt_b.message_id, prompt_b.buttons[1][0][1]),
+            )
+            answer_a = await api_a.wait_until(lambda: api_a.callback_answer(query_a))
+            answer_b = await api_b.wait_until(lambda: api_b.callback_answer(query_b))
+            applied = [not (answer.text or "") for answer in (answer_a, answer_b)]
+            assert sorted(applied) == [False, True]  # exactly one won; the other was told so
+            winner = 0 if applied[0] else 1
+            assert stored_answers(bot_a.database, 4001) == [[QUESTIONS[0].id, QUESTIONS[0].options[winner].id]]
+            # Each process continues from the shared state.
+            await user_b.send_text("1")
+            await user_b.wait_for_message("Question 3 of")
+            await user_a.send_command("/start")
+            await user_a.wait_for_message("Question 3 of")
+            assert len(stored_answers(bot_a.database, 4001)) == 2
+            # The two processes talk to two separate fake servers that share chat id 4001, so
+            # the stored "message showing the current question" can belong to the other server;
+            # retiring its keyboard then fails harmlessly ("not found" or "can't be edited").
+            harmless = ("message to edit not found", "message can't be edited")
+            api_a.assert_no_errors(*harmless)
+            api_b.assert_no_errors(*harmless)
+        finally:
+            await bot_a.stop()
+            await bot_b.stop()
