@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from typing import Callable
 from dataclasses import dataclass, field
 
 from dialogs.content import Content
@@ -66,6 +68,11 @@ class QuizPlayer:
                                  ack_timeout)
         if acked:
             self.acknowledged[number] = option.id
+            return
+        # Silence (the bot may have died before or after committing): ask where we are.
+        await self.user.send_command("/start")
+        await self._wait(lambda: self.has_result() or (
+            (latest := self.current_prompt()) is not None and latest.message_id > prompt.message_id), ack_timeout)
 
     async def _wait(self, predicate, timeout: float) -> bool:
         try:
@@ -74,8 +81,12 @@ class QuizPlayer:
             return False
         return True
 
-    async def play(self, ack_timeout: float = 5.0, max_steps: int = 200) -> None:
+    async def play(self, ack_timeout: float = 5.0, max_steps: int = 200,
+                   think: Callable[[], float] | None = None) -> None:
+        """Play to the result; ``think`` gives a pause before each step (a person reading)."""
         for _ in range(max_steps):
+            if think is not None:
+                await asyncio.sleep(think())
             await self.step(ack_timeout)
             if self.finished:
                 return
