@@ -553,6 +553,10 @@ class FakeBotApi:
         self._faults.append(fault)
         return fault
 
+    def clear_faults(self) -> None:
+        """Cancel every injected fault that has not fired yet."""
+        self._faults.clear()
+
     def call_times(self, method: str) -> list[float]:
         """``time.monotonic()`` of every call of ``method`` (faulted ones included)."""
         spec = self.spec.method(method)
