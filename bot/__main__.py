@@ -36,7 +36,7 @@ async def _console(settings: Settings, announce: bool) -> int:
     try:
         return await run_console(service, content, sys.stdin, sys.stdout)
     finally:
-        await service.store.close()
+        await service.close()
 
 
 def main(argv: list[str] | None = None) -> int:

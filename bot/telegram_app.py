@@ -86,7 +86,7 @@ async def serve(settings: Settings, content: Content, stop: asyncio.Event) -> No
             logger.info("stopping: finishing updates in flight")
             await application.stop()
     finally:
-        await service.store.close()
+        await service.close()
         logger.info("Crossroads stopped; the session store is closed")
 
 

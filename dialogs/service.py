@@ -21,6 +21,8 @@ from dialogs.session import GENERATION_LIMIT, Session
 from dialogs.storage import SessionStore
 
 MAX_CONFLICT_RETRIES = 5
+#: Prompt message ids waiting to be written; past this many they are flushed in one transaction.
+MAX_PENDING_PROMPTS = 512
 
 
 def random_generation() -> int:
@@ -64,15 +66,22 @@ class DialogService:
         self.store = store
         self._first_generation = first_generation
         self._locks = ChatLocks()
+        #: Which message shows each chat's current question, not yet written. It rides along
+        #: with the chat's next committed answer (no extra fsync per question); losing it in
+        #: a crash only leaves an old keyboard on screen, whose presses are handled as stale.
+        self._pending_prompts: dict[int, int | None] = {}
 
     async def handle(self, chat_id: int, event: Event) -> Outcome:
         """Apply ``event`` to the chat's session; a changed session is committed before returning."""
         async with self._locks.hold(chat_id):
             for _ in range(MAX_CONFLICT_RETRIES):
                 session = await self.store.load(chat_id) or Session(chat_id, generation=self._first_generation())
+                if chat_id in self._pending_prompts:
+                    session = replace(session, prompt_message_id=self._pending_prompts[chat_id])
                 outcome = self.engine.handle(session, event)
                 if outcome.forget:
                     await self.store.delete(chat_id)
+                    self._pending_prompts.pop(chat_id, None)
                     return outcome
                 if not outcome.changed:
                     return outcome
@@ -80,12 +89,27 @@ class DialogService:
                     saved = await self.store.save(outcome.session)
                 except VersionConflict:
                     continue
+                self._pending_prompts.pop(chat_id, None)
                 return replace(outcome, session=saved)
             raise VersionConflict(chat_id, -1)
 
     async def remember_prompt(self, chat_id: int, message_id: int | None) -> None:
-        """Record the message that shows the chat's current question."""
-        await self.store.set_prompt(chat_id, message_id)
+        """Record the message that shows the chat's current question (written lazily)."""
+        self._pending_prompts[chat_id] = message_id
+        if len(self._pending_prompts) >= MAX_PENDING_PROMPTS:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write every pending prompt message id."""
+        pending, self._pending_prompts = self._pending_prompts, {}
+        await self.store.set_prompts(pending)
+
+    async def close(self) -> None:
+        """Flush what is pending and close the store."""
+        try:
+            await self.flush()
+        finally:
+            await self.store.close()
 
     async def session(self, chat_id: int) -> Session | None:
         """The chat's stored session (for front ends that need the prompt message)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import aiosqlite
 
@@ -37,13 +37,14 @@ _SELECT = (
     "FROM sessions WHERE chat_id = ?"
 )
 _UPDATE = (
-    "UPDATE sessions SET state = ?, answers = ?, generation = ?, version = version + 1, updated_at = ? "
-    "WHERE chat_id = ? AND version = ?"
+    "UPDATE sessions SET state = ?, answers = ?, generation = ?, prompt_message_id = ?, version = version + 1, "
+    "updated_at = ? WHERE chat_id = ? AND version = ?"
 )
 _INSERT = (
-    "INSERT INTO sessions (chat_id, state, answers, generation, version, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (chat_id) DO NOTHING"
+    "INSERT INTO sessions (chat_id, state, answers, generation, prompt_message_id, version, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (chat_id) DO NOTHING"
 )
+_SET_PROMPT = "UPDATE sessions SET prompt_message_id = ? WHERE chat_id = ?"
 
 
 def encode_answers(answers: Sequence[Answer]) -> str:
@@ -125,10 +126,10 @@ class SqliteSessionStore:
 
     async def load(self, chat_id: int) -> Session | None:
         """The stored session of ``chat_id``, or None."""
-        async with self._connection().execute(_SELECT, (chat_id,)) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        rows = await self._connection().execute_fetchall(_SELECT, (chat_id,))
+        if not rows:
             return None
+        row = next(iter(rows))
         return Session(
             chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3],
             version=row[4], prompt_message_id=row[5], created_at=row[6], updated_at=row[7],
@@ -140,12 +141,12 @@ class SqliteSessionStore:
         now = self._clock()
         answers = encode_answers(session.answers)
         if session.version == 0:
-            cursor = await db.execute(_INSERT, (session.chat_id, session.state, answers, session.generation, now, now))
+            cursor = await db.execute(_INSERT, (session.chat_id, session.state, answers, session.generation,
+                                                session.prompt_message_id, now, now))
             created = now
         else:
-            cursor = await db.execute(
-                _UPDATE, (session.state, answers, session.generation, now, session.chat_id, session.version)
-            )
+            cursor = await db.execute(_UPDATE, (session.state, answers, session.generation, session.prompt_message_id,
+                                                now, session.chat_id, session.version))
             created = session.created_at
         if cursor.rowcount != 1:
             raise VersionConflict(session.chat_id, session.version)
@@ -157,9 +158,24 @@ class SqliteSessionStore:
 
     async def set_prompt(self, chat_id: int, message_id: int | None) -> None:
         """Remember the message that shows the current question."""
-        await self._connection().execute(
-            "UPDATE sessions SET prompt_message_id = ? WHERE chat_id = ?", (message_id, chat_id)
-        )
+        await self.set_prompts({chat_id: message_id})
+
+    async def set_prompts(self, prompts: Mapping[int, int | None]) -> None:
+        """Remember several chats' prompt messages in one transaction (one fsync)."""
+        if not prompts:
+            return
+        db = self._connection()
+        rows = [(message_id, chat_id) for chat_id, message_id in prompts.items()]
+        if len(rows) == 1:
+            await db.execute(_SET_PROMPT, rows[0])
+            return
+        await db.execute("BEGIN")
+        try:
+            await db.executemany(_SET_PROMPT, rows)
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
 
     async def delete(self, chat_id: int) -> int:
         """Delete every row about ``chat_id``."""

@@ -3,7 +3,7 @@ sees SQL. One contract test suite (tests/test_storage_contract.py) runs against 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Mapping, Protocol
 
 from dialogs.session import Session
 
@@ -28,6 +28,9 @@ class SessionStore(Protocol):
 
     async def set_prompt(self, chat_id: int, message_id: int | None) -> None:
         """Remember which message shows the current question (no version change)."""
+
+    async def set_prompts(self, prompts: Mapping[int, int | None]) -> None:
+        """set_prompt for several chats at once, in one transaction."""
 
     async def delete(self, chat_id: int) -> int:
         """Delete every row about ``chat_id``; return how many rows were removed."""
