@@ -229,13 +229,28 @@ async def test_endless_conflicts_give_up_with_version_conflict(
         await racing.close()
 
 
-async def test_remember_prompt(service: DialogService, other_store: SqliteSessionStore) -> None:
+async def test_prompt_message_rides_along_with_the_next_answer(
+    service: DialogService, other_store: SqliteSessionStore, content: Content
+) -> None:
     started = await service.handle(9, Event(EventKind.START))
     await service.remember_prompt(9, 777)
+    # Not written yet (no extra commit per question)...
+    assert (await other_store.load(9)).prompt_message_id is None
+    # ...but the engine already sees it, and the next committed answer stores it.
+    outcome = await service.handle(9, answer_event(content, 0, 0))
+    assert outcome.session.prompt_message_id == 777
     stored = await other_store.load(9)
-    assert stored.prompt_message_id == 777
-    assert stored.version == started.session.version
-    assert (await service.session(9)).prompt_message_id == 777
+    assert stored.prompt_message_id == 777 and stored.version == started.session.version + 1
+
+
+async def test_flush_writes_pending_prompts_in_one_go(
+    service: DialogService, other_store: SqliteSessionStore
+) -> None:
+    for chat in (21, 22, 23):
+        await service.handle(chat, Event(EventKind.START))
+        await service.remember_prompt(chat, 1000 + chat)
+    await service.flush()
+    assert [(await other_store.load(chat)).prompt_message_id for chat in (21, 22, 23)] == [1021, 1022, 1023]
 
 
 async def test_chat_locks_serialise_one_chat_and_free_others() -> None:

@@ -157,10 +157,13 @@ class TestSessionStoreContract:
         loaded = await other_store.load(4)
         assert loaded.prompt_message_id == 12345
         assert loaded.version == saved.version
-        # a later save still succeeds with the unchanged version and keeps the prompt
-        after = await store.save(Session(chat_id=4, state="asking_time", answers=ANSWERS[:2], version=saved.version))
+        # a later save still succeeds with the unchanged version and writes the session's prompt
+        after = await store.save(Session(chat_id=4, state="asking_time", answers=ANSWERS[:2], version=saved.version,
+                                         prompt_message_id=12345))
         assert after.version == saved.version + 1
         assert (await store.load(4)).prompt_message_id == 12345
+        await store.set_prompts({4: 555, 999: 2})
+        assert (await other_store.load(4)).prompt_message_id == 555
         await store.set_prompt(4, None)
         assert (await store.load(4)).prompt_message_id is None
         await store.set_prompt(999, 1)  # no session: nothing happens
