@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
@@ -55,7 +55,7 @@ class Settings:
     content_dir: Path | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> Settings:
         """Build settings from environment variables (see README, "Configuration")."""
         api_url = env.get("TELEGRAM_API_URL", "").strip().rstrip("/") or DEFAULT_API_URL
         if urlsplit(api_url).scheme not in ("http", "https"):

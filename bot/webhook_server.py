@@ -10,8 +10,8 @@ import asyncio
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Awaitable, Callable
 
 import tornado.httpserver
 import tornado.web

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 PATH_IDS: tuple[str, ...] = ("side_hustle", "generative_ai", "hybrid")
 PATH_NAMES: Mapping[str, str] = MappingProxyType(

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path as FsPath
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 

@@ -22,7 +22,7 @@ _INFO_ONLY = {EventKind.HELP: "help", EventKind.PRIVACY: "privacy"}
 class Turn:
     """The machine's model for one event: the session being changed and the replies queued."""
 
-    def __init__(self, engine: "DialogEngine", session: Session, event: Event) -> None:
+    def __init__(self, engine: DialogEngine, session: Session, event: Event) -> None:
         self.state = session.state
         self.answers: list[Answer] = list(session.answers)
         self.generation = session.generation

@@ -6,8 +6,8 @@ an excluded path is never recommended, whatever its score.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from dialogs.content import PATH_IDS, Content, Option, Question
 

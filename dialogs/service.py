@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Callable
 from dataclasses import replace
 
 from dialogs.engine import DialogEngine

@@ -3,7 +3,8 @@ sees SQL. One contract test suite (tests/test_storage_contract.py) runs against 
 
 from __future__ import annotations
 
-from typing import Mapping, Protocol
+from collections.abc import Mapping
+from typing import Protocol
 
 from dialogs.session import Session
 

@@ -6,8 +6,8 @@ unknown key and a placeholder that the code does not fill.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 _NONE: frozenset[str] = frozenset()
 
