@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -31,6 +33,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+_Operation = Callable[[aiosqlite.Connection, float], Awaitable[Any]]
 
 _SELECT = (
     "SELECT chat_id, state, answers, generation, version, prompt_message_id, created_at, updated_at "
@@ -68,6 +71,8 @@ class SqliteSessionStore:
         self._path = str(path)
         self._clock = clock
         self._db: aiosqlite.Connection | None = None
+        self._pending_writes: list[tuple[_Operation, asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def path(self) -> str:
@@ -113,7 +118,9 @@ class SqliteSessionStore:
         return self._db
 
     async def close(self) -> None:
-        """Close the connection (a clean WAL checkpoint happens on close)."""
+        """Finish pending writes, then close (a clean WAL checkpoint happens on close)."""
+        if self._writer is not None and not self._writer.done():
+            await self._writer
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
@@ -136,9 +143,73 @@ class SqliteSessionStore:
         )
 
     async def save(self, session: Session) -> Session:
-        """Compare-and-set write, committed before returning."""
+        """Compare-and-set write, committed (fsync'd) before returning."""
+        return await self._write(lambda db, now: self._save_one(db, session, now))
+
+    async def set_prompt(self, chat_id: int, message_id: int | None) -> None:
+        """Remember the message that shows the current question."""
+        await self.set_prompts({chat_id: message_id})
+
+    async def set_prompts(self, prompts: Mapping[int, int | None]) -> None:
+        """Remember several chats' prompt messages (no version change)."""
+        if prompts:
+            rows = [(message_id, chat_id) for chat_id, message_id in prompts.items()]
+            await self._write(lambda db, now: db.executemany(_SET_PROMPT, rows))
+
+    async def delete(self, chat_id: int) -> int:
+        """Delete every row about ``chat_id``."""
+        cursor = await self._write(lambda db, now: db.execute("DELETE FROM sessions WHERE chat_id = ?", (chat_id,)))
+        return max(cursor.rowcount, 0)
+
+    async def purge_older_than(self, cutoff: float) -> int:
+        """Delete sessions idle since before ``cutoff``."""
+        cursor = await self._write(lambda db, now: db.execute("DELETE FROM sessions WHERE updated_at < ?", (cutoff,)))
+        return max(cursor.rowcount, 0)
+
+    # -- group commit ----------------------------------------------------------------------
+    async def _write(self, operation: _Operation) -> Any:
+        """Run a write in the next transaction and wait until that transaction is committed.
+
+        Writes that arrive while a commit is under way are committed together (group commit):
+        one fsync for many people, each still durable before its reply and still checked
+        against its own version. Every write goes through here, so transactions never mix."""
+        self._connection()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending_writes.append((operation, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending_writes:
+            batch, self._pending_writes = self._pending_writes, []
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[tuple[_Operation, asyncio.Future[Any]]]) -> None:
         db = self._connection()
         now = self._clock()
+        results: list[Any] = []
+        try:
+            if len(batch) > 1:
+                await db.execute("BEGIN IMMEDIATE")
+            for operation, _ in batch:
+                results.append(await operation(db, now))
+            if len(batch) > 1:
+                await db.execute("COMMIT")
+        except Exception as error:  # every waiter must hear about it
+            if db.in_transaction:
+                await db.execute("ROLLBACK")
+            results = [StorageError(f"session write failed: {error}")] * len(batch)
+        for (_, future), result in zip(batch, results):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    @staticmethod
+    async def _save_one(db: aiosqlite.Connection, session: Session, now: float) -> Session | VersionConflict:
         answers = encode_answers(session.answers)
         if session.version == 0:
             cursor = await db.execute(_INSERT, (session.chat_id, session.state, answers, session.generation,
@@ -149,43 +220,12 @@ class SqliteSessionStore:
                                                 now, session.chat_id, session.version))
             created = session.created_at
         if cursor.rowcount != 1:
-            raise VersionConflict(session.chat_id, session.version)
+            return VersionConflict(session.chat_id, session.version)
         return Session(
             chat_id=session.chat_id, state=session.state, answers=session.answers, generation=session.generation,
             version=session.version + 1, prompt_message_id=session.prompt_message_id,
             created_at=created, updated_at=now,
         )
-
-    async def set_prompt(self, chat_id: int, message_id: int | None) -> None:
-        """Remember the message that shows the current question."""
-        await self.set_prompts({chat_id: message_id})
-
-    async def set_prompts(self, prompts: Mapping[int, int | None]) -> None:
-        """Remember several chats' prompt messages in one transaction (one fsync)."""
-        if not prompts:
-            return
-        db = self._connection()
-        rows = [(message_id, chat_id) for chat_id, message_id in prompts.items()]
-        if len(rows) == 1:
-            await db.execute(_SET_PROMPT, rows[0])
-            return
-        await db.execute("BEGIN")
-        try:
-            await db.executemany(_SET_PROMPT, rows)
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-
-    async def delete(self, chat_id: int) -> int:
-        """Delete every row about ``chat_id``."""
-        cursor = await self._connection().execute("DELETE FROM sessions WHERE chat_id = ?", (chat_id,))
-        return max(cursor.rowcount, 0)
-
-    async def purge_older_than(self, cutoff: float) -> int:
-        """Delete sessions idle since before ``cutoff``."""
-        cursor = await self._connection().execute("DELETE FROM sessions WHERE updated_at < ?", (cutoff,))
-        return max(cursor.rowcount, 0)
 
     async def count(self) -> int:
         """How many sessions are stored."""

@@ -6,6 +6,7 @@ storage each call) to BACKENDS; every test in TestSessionStoreContract then runs
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from dataclasses import replace
@@ -291,3 +292,34 @@ async def test_sqlite_malformed_answers_load_as_none(tmp_path: Path) -> None:
         assert (await store.load(3)).answers == ()
     finally:
         await store.close()
+
+
+class _CountingStore(SqliteSessionStore):
+    """The real store, counting its transactions."""
+
+    commits = 0
+
+    async def _commit(self, batch):  # type: ignore[no-untyped-def]
+        self.commits += 1
+        await super()._commit(batch)
+
+
+async def test_concurrent_saves_share_transactions_and_keep_their_own_checks(tmp_path: Path) -> None:
+    store = _CountingStore(tmp_path / "group.db")
+    await store.open()
+    other = SqliteSessionStore(tmp_path / "group.db")
+    await other.open()
+    try:
+        first = await store.save(Session(chat_id=1, state="asking_risk", answers=ANSWERS[:1]))
+        store.commits = 0
+        sessions = [Session(chat_id=100 + n, state="asking_risk", answers=ANSWERS[:1]) for n in range(100)]
+        stale = Session(chat_id=1, state="asking_time", answers=ANSWERS[:2], version=first.version - 1)
+        results = await asyncio.gather(*(store.save(s) for s in sessions), store.save(stale), return_exceptions=True)
+        assert isinstance(results[-1], VersionConflict)
+        assert all(isinstance(r, Session) and r.version == 1 for r in results[:-1])
+        assert store.commits < 10  # a hundred saves, a handful of fsyncs
+        assert await other.count() == 101
+        assert (await other.load(1)).answers == ANSWERS[:1]
+    finally:
+        await store.close()
+        await other.close()
