@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
+from telegram.request import BaseRequest
 
 from bot.retrying_request import RetryingRequest
 from bot.settings import Settings
@@ -29,16 +30,26 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
-def build_application(settings: Settings, front_end: TelegramFrontEnd) -> Application:
-    """The Application with our handlers, retrying transport and per-chat update ordering."""
+def build_application(
+    settings: Settings,
+    front_end: TelegramFrontEnd,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application:
+    """The Application with our handlers, retrying transport and per-chat update ordering.
+
+    ``request`` and ``get_updates_request`` replace the HTTP transport (the benchmark's canned
+    Bot API uses them)."""
     application = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
         .concurrent_updates(PerChatUpdateProcessor())
-        .request(RetryingRequest(connection_pool_size=CONNECTION_POOL_SIZE))
-        .get_updates_request(RetryingRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT_SECONDS + 10))
+        .request(request or RetryingRequest(connection_pool_size=CONNECTION_POOL_SIZE))
+        .get_updates_request(
+            get_updates_request or RetryingRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT_SECONDS + 10)
+        )
         .build()
     )
     front_end.install(application)

@@ -1,0 +1,230 @@
+"""Figures from the rounds: medians per cell, ratios of Crossroads to the baselines, the
+issue's targets with PASS/FAIL, a terminal table and the JSON document."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.stats import median, ratio
+
+CROSSROADS, BASE_A, BASE_B = "crossroads", "a", "b"
+NAMES = {BASE_A: "A  ConversationHandler", BASE_B: "B  + PicklePersistence", CROSSROADS: "Crossroads"}
+MEDIAN_FIELDS = ("updates_per_second", "p50_ms", "p99_ms", "mean_ms", "peak_rss_mb", "max_stall_ms",
+                 "longest_callback_ms", "loop_cpu_ms_per_update", "process_cpu_ms_per_update")
+WORST_FIELDS = ("max_stall_ms", "longest_callback_ms", "stalls_over_10ms", "callbacks_over_10ms")
+Key = tuple[str, int, int]  # system, users, stored
+
+
+@dataclass(frozen=True)
+class Target:
+    """One of the issue's targets, checked."""
+
+    name: str
+    goal: str
+    measured: str
+    passed: bool | None
+    """None when the run did not measure what the target needs."""
+    values: tuple[tuple[str, float], ...] = ()
+    """Each figure checked, with where it was measured."""
+
+
+def summarise(results: Iterable[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+    """Per cell: the median of each figure over its rounds, and the worst stalls."""
+    grouped: dict[Key, list[dict[str, Any]]] = defaultdict(list)
+    for result in results:
+        grouped[(result["system"], result["users"], result["stored"])].append(result)
+    summary: dict[Key, dict[str, Any]] = {}
+    for key, rounds in sorted(grouped.items(), key=lambda item: (item[0][1], item[0][2], item[0][0])):
+        cell: dict[str, Any] = {"system": key[0], "users": key[1], "stored": key[2], "rounds": len(rounds),
+                                "updates_per_round": rounds[0]["updates"]}
+        for name in MEDIAN_FIELDS:
+            cell[name] = median([r[name] for r in rounds])
+        for name in WORST_FIELDS:
+            cell[f"worst_{name}"] = max(r[name] for r in rounds)
+        cell["gc_longest_ms"] = max(max(r["gc_longest_ms"]) for r in rounds)
+        summary[key] = cell
+    return summary
+
+
+def _get(summary: dict[Key, dict[str, Any]], system: str, users: int, stored: int, name: str) -> float:
+    cell = summary.get((system, users, stored))
+    return math.nan if cell is None else float(cell[name])
+
+
+def ratios(summary: dict[Key, dict[str, Any]], users_levels: Iterable[int],
+           stored_levels: Iterable[int]) -> list[dict[str, Any]]:
+    """Crossroads against each baseline, per configuration (ratios of the medians)."""
+    rows = []
+    for users in users_levels:
+        for stored in stored_levels:
+            def of(system: str, name: str, users: int = users, stored: int = stored) -> float:
+                return _get(summary, system, users, stored, name)
+
+            rows.append({
+                "users": users, "stored": stored,
+                "throughput_vs_a": ratio(of(CROSSROADS, "updates_per_second"), of(BASE_A, "updates_per_second")),
+                "throughput_vs_b": ratio(of(CROSSROADS, "updates_per_second"), of(BASE_B, "updates_per_second")),
+                "p99_vs_a": ratio(of(CROSSROADS, "p99_ms"), of(BASE_A, "p99_ms")),
+                "p50_vs_a": ratio(of(CROSSROADS, "p50_ms"), of(BASE_A, "p50_ms")),
+                "rss_vs_a": ratio(of(CROSSROADS, "peak_rss_mb"), of(BASE_A, "peak_rss_mb")),
+            })
+    return rows
+
+
+def add_paired_ratios(ratio_rows: list[dict[str, Any]], results: Iterable[dict[str, Any]]) -> None:
+    """Add, per configuration, the median over rounds of each round's own Crossroads/A and
+    Crossroads/B throughput ratio (systems of one round ran next to each other in time)."""
+    per_round: dict[tuple[int, int, int], dict[str, float]] = defaultdict(dict)
+    for result in results:
+        per_round[(result["users"], result["stored"], result["round"])][result["system"]] = result["updates_per_second"]
+    for row in ratio_rows:
+        for baseline in (BASE_A, BASE_B):
+            paired = [ratio(systems[CROSSROADS], systems[baseline]) for (users, stored, _), systems in per_round.items()
+                      if (users, stored) == (row["users"], row["stored"]) and CROSSROADS in systems and baseline in systems]
+            row[f"throughput_vs_{baseline}_paired_median"] = median(paired)
+
+
+def flatness(summary: dict[Key, dict[str, Any]], users_levels: Iterable[int], low: int, high: int) -> list[dict[str, Any]]:
+    """Throughput with ``high`` stored sessions over throughput with ``low``, per system (and
+    the same for CPU time per update, inverted: 1.0 is flat, lower is costlier at ``high``)."""
+    rows = []
+    for users in users_levels:
+        row: dict[str, Any] = {"users": users, "low": low, "high": high}
+        for system in (BASE_A, CROSSROADS):
+            row[system] = ratio(_get(summary, system, users, high, "updates_per_second"),
+                                _get(summary, system, users, low, "updates_per_second"))
+            row[f"{system}_cpu"] = ratio(_get(summary, system, users, low, "process_cpu_ms_per_update"),
+                                         _get(summary, system, users, high, "process_cpu_ms_per_update"))
+        rows.append(row)
+    return rows
+
+
+Checked = tuple[str, bool | None, tuple[tuple[str, float], ...]]
+
+
+def _check(values: list[tuple[str, float]], goal: float, higher_is_better: bool, unit: str = "x") -> Checked:
+    """All of ``values`` against ``goal``: the measured text, whether all pass, the values."""
+    known = tuple((label, value) for label, value in values if not math.isnan(value))
+    if not known:
+        return "not measured", None, ()
+    passed = all(value >= goal if higher_is_better else value <= goal for _, value in known)
+    return ", ".join(f"{value:.3f}{unit} {label}".strip() for label, value in known), passed, known
+
+
+def targets(summary: dict[Key, dict[str, Any]], ratio_rows: list[dict[str, Any]], flat_rows: list[dict[str, Any]],
+            cold: dict[str, Any] | None, stored_levels: tuple[int, ...]) -> list[Target]:
+    """The issue's targets, each checked at every stored-session level it applies to."""
+    by = {(row["users"], row["stored"]): row for row in ratio_rows}
+    low, high = min(stored_levels), max(stored_levels)
+
+    def at(users: int, name: str, levels: Iterable[int] = stored_levels) -> list[tuple[str, float]]:
+        return [(f"@{stored:,} stored", by.get((users, stored), {}).get(name, math.nan)) for stored in levels]
+
+    checks: list[tuple[str, str, Callable[[], Checked]]] = [
+        ("throughput vs A, 50 in flight", ">= 1.0x", lambda: _check(at(50, "throughput_vs_a"), 1.0, True)),
+        ("throughput vs A, 1 in flight", ">= 0.6x", lambda: _check(at(1, "throughput_vs_a"), 0.6, True)),
+        ("throughput vs B, 1,000 stored", ">= 20x",
+         lambda: _check([(f"@{u} in flight", by.get((u, 1_000), {}).get("throughput_vs_b", math.nan))
+                         for u in sorted({u for u, _ in by})], 20.0, True)),
+        (f"cost flat {low:,} -> {high:,} stored", "throughput ratio >= 0.9",
+         lambda: _check([(f"@{row['users']} in flight", row[CROSSROADS]) for row in flat_rows], 0.9, True)),
+        ("p99 latency vs A, 1 in flight", "<= 2x", lambda: _check(at(1, "p99_vs_a"), 2.0, False)),
+        ("event-loop stall, 1 in flight", "<= 10 ms, median of the rounds' worst",
+         lambda: _stall_check(summary, stored_levels)),
+        (f"peak RSS vs A, 500 in flight, {high:,} stored", "<= 0.7x",
+         lambda: _check([("", by.get((500, high), {}).get("rss_vs_a", math.nan))], 0.7, False)),
+    ]
+    result = [Target(name, goal, *check()) for name, goal, check in checks]
+    if cold:
+        medians = cold["median_s"]
+        bare = medians["bare"]
+        zero, most = medians.get("crossroads_0", math.nan), medians.get(f"crossroads_{cold['stored']}", math.nan)
+        result.append(Target("cold start vs bare python-telegram-bot", "<= 1.5x",
+                             *_check([("@0 stored", zero / bare), (f"@{cold['stored']:,} stored", most / bare)], 1.5,
+                                     False)))
+        result.append(Target(f"cold start independent of stored sessions ({cold['stored']:,} vs 0)", "<= 1.1x",
+                             *_check([("", most / zero)], 1.1, False)))
+    return result
+
+
+def _stall_check(summary: dict[Key, dict[str, Any]], stored_levels: Iterable[int]) -> Checked:
+    """The stall target, with the worst round and the longest single callback alongside
+    (a late tick with no long callback is the OS or VM, not the application)."""
+    levels = list(stored_levels)
+    measured, passed, values = _check(
+        [(f"@{s:,} stored", _get(summary, CROSSROADS, 1, s, "max_stall_ms")) for s in levels], 10.0, False, " ms")
+    worst = max((_get(summary, CROSSROADS, 1, s, "worst_max_stall_ms") for s in levels), default=math.nan)
+    callback = max((_get(summary, CROSSROADS, 1, s, "worst_longest_callback_ms") for s in levels), default=math.nan)
+    return f"{measured} (worst round {_num(worst, 1)} ms; longest callback {_num(callback, 1)} ms)", passed, values
+
+
+# -- terminal ------------------------------------------------------------------------------
+def _num(value: float, digits: int = 2) -> str:
+    return "-" if math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def table(summary: dict[Key, dict[str, Any]], ratio_rows: list[dict[str, Any]], flat_rows: list[dict[str, Any]],
+          cold: dict[str, Any] | None, checked: list[Target]) -> str:
+    """The readable report."""
+    lines = ["", "Throughput, latency per update, CPU per update, peak RSS: median of rounds. Stall (1 ms ticker",
+             "lateness) and cb (longest single event-loop callback): worst round.", ""]
+    header = (f"{'in flight':>9} {'stored':>8}  {'system':<24} {'updates/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'CPU ms':>7} {'RSS MB':>7} {'stall ms':>8} {'cb ms':>6} {'rounds':>6}")
+    lines += [header, "-" * len(header)]
+    previous = None
+    for (system, users, stored), cell in summary.items():
+        if previous is not None and previous != (users, stored):
+            lines.append("")
+        previous = (users, stored)
+        lines.append(f"{users:>9} {stored:>8,}  {NAMES.get(system, system):<24} {cell['updates_per_second']:>9,.0f} "
+                     f"{cell['p50_ms']:>8.2f} {cell['p99_ms']:>8.2f} {cell['process_cpu_ms_per_update']:>7.2f} "
+                     f"{cell['peak_rss_mb']:>7.1f} "
+                     f"{cell['worst_max_stall_ms']:>8.1f} {cell['worst_longest_callback_ms']:>6.1f} {cell['rounds']:>6}")
+    lines += ["", "Crossroads / baseline (ratios of medians)", ""]
+    header = (f"{'in flight':>9} {'stored':>8}  {'upd/s vs A':>10} {'upd/s vs B':>10} {'p50 vs A':>9} "
+              f"{'p99 vs A':>9} {'RSS vs A':>9}")
+    lines += [header, "-" * len(header)]
+    for row in ratio_rows:
+        lines.append(f"{row['users']:>9} {row['stored']:>8,}  {_num(row['throughput_vs_a']):>10} "
+                     f"{_num(row['throughput_vs_b']):>10} {_num(row['p50_vs_a']):>9} {_num(row['p99_vs_a']):>9} "
+                     f"{_num(row['rss_vs_a']):>9}")
+    if flat_rows:
+        row0 = flat_rows[0]
+        lines += ["", f"Throughput at {row0['high']:,} stored / at {row0['low']:,} stored "
+                  "(CPU per update, inverted, in brackets):"]
+        lines += [f"  {r['users']:>3} in flight: Crossroads {_num(r[CROSSROADS])} ({_num(r[CROSSROADS + '_cpu'])}), "
+                  f"A {_num(r[BASE_A])} ({_num(r[BASE_A + '_cpu'])})" for r in flat_rows]
+    if cold:
+        lines += ["", "Cold start, process start until ready (median of "
+                  f"{len(cold['samples_s']['bare'])}): " + ", ".join(
+                      f"{kind.replace('_', ' @ ')} {seconds:.3f} s" for kind, seconds in cold["median_s"].items())]
+    lines += ["", "Targets", ""]
+    for target in checked:
+        verdict = {True: "PASS", False: "FAIL", None: "N/A "}[target.passed]
+        lines.append(f"  {verdict}  {target.name} ({target.goal}): {target.measured}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def document(meta: dict[str, Any], results: list[dict[str, Any]], summary: dict[Key, dict[str, Any]],
+             ratio_rows: list[dict[str, Any]], flat_rows: list[dict[str, Any]], cold: dict[str, Any] | None,
+             checked: list[Target]) -> dict[str, Any]:
+    """Everything, for the JSON file (NaN written as null)."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    return clean({
+        "meta": meta, "summary": list(summary.values()), "ratios": ratio_rows, "flatness": flat_rows,
+        "cold_start": cold, "targets": [asdict(t) for t in checked], "rounds": results,
+    })

@@ -1,0 +1,28 @@
+"""Small statistics helpers."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (``fraction`` in 0..1) of unsorted ``values``."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def median(values: Sequence[float]) -> float:
+    """The median, NaN for no values."""
+    return statistics.median(values) if values else math.nan
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, NaN when undefined."""
+    if not denominator or math.isnan(numerator) or math.isnan(denominator):
+        return math.nan
+    return numerator / denominator

@@ -1,0 +1,121 @@
+"""The three systems under test, built and started the way each would run in production, on
+the canned transport, with a completion hook the driver listens to.
+
+- ``a``: :class:`bench.baseline.BaselineQuiz` in a ConversationHandler, nothing persisted.
+- ``b``: the same with PicklePersistence, flushed to disk after every update.
+- ``crossroads``: the real front end, dialog service, engine and SQLite store, started as
+  :func:`bot.telegram_app.serve` starts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+
+from bench.baseline import ANSWER_PREFIX, BaselineQuiz
+from bench.crossroads_app import AnyApplication, build_crossroads_application
+from bench.population import pickle_persistence, preload_memory
+from bench.transport import BOT_TOKEN, CannedRequest
+from bot.callback_codec import VERSION as CALLBACK_VERSION
+from bot.settings import Settings
+from bot.telegram_frontend import TelegramFrontEnd
+from bot.wiring import open_service
+from dialogs.content import Content
+
+SYSTEMS = ("a", "b", "crossroads")
+#: The completion hook runs in a handler group after every real handler.
+DONE_GROUP = 1_000_000
+DoneCallback = Callable[[Update], None]
+
+
+@dataclass
+class RunningSystem:
+    """A started system: feed ``application.update_queue``; ``transport`` shows what it sent."""
+
+    name: str
+    application: AnyApplication
+    transport: CannedRequest
+    answer_prefix: str
+    stop: Callable[[], Awaitable[None]]
+    notes: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def _install_hooks(application: AnyApplication, on_done: DoneCallback, errors: list[str], flush: bool) -> None:
+    """Signal the end of each update (after a persistence flush for baseline B) and count
+    handler errors."""
+
+    async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if flush:
+            user = update.effective_user
+            if user is not None:
+                # process_update marks user_data for persistence only after the last handler
+                # group; mark it here so this very update is in the flush.
+                application.mark_data_for_update_persistence(user_ids=user.id)
+            await application.update_persistence()
+            assert application.persistence is not None
+            await application.persistence.flush()
+        on_done(update)
+
+    async def count_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        errors.append(repr(context.error))
+
+    application.add_handler(TypeHandler(Update, done), group=DONE_GROUP)
+    application.add_error_handler(count_error)
+
+
+async def start_baseline(content: Content, durable: bool, stored: int, pickle_path: Path | None,
+                         on_done: DoneCallback, concurrency: int = 1) -> RunningSystem:
+    """Baseline A (``durable=False``) or B (``durable=True``, state in ``pickle_path``)."""
+    transport = CannedRequest()
+    builder = (ApplicationBuilder().token(BOT_TOKEN).request(transport).get_updates_request(CannedRequest())
+               .concurrent_updates(concurrency if concurrency > 1 else False))
+    if durable:
+        assert pickle_path is not None
+        builder = builder.persistence(pickle_persistence(pickle_path))
+    application: AnyApplication = builder.build()
+    conversation = BaselineQuiz(content).conversation(persistent=durable)
+    application.add_handler(conversation)
+    errors: list[str] = []
+    _install_hooks(application, on_done, errors, flush=durable)
+    if not durable and stored:
+        preload_memory(application, conversation, content, stored)
+    await application.initialize()
+    await application.start()
+
+    async def stop() -> None:
+        await application.stop()
+        await application.shutdown()
+
+    return RunningSystem("b" if durable else "a", application, transport, ANSWER_PREFIX, stop,
+                         notes={"concurrent_updates": str(concurrency)}, errors=errors)
+
+
+async def start_crossroads(content: Content, database: Path, on_done: DoneCallback) -> RunningSystem:
+    """Crossroads as serve() starts it: build, open the store (migrate, purge), attach,
+    initialize, register the command menu, start."""
+    settings = Settings(token=BOT_TOKEN, database=database)
+    front_end = TelegramFrontEnd(content)
+    transport = CannedRequest()
+    application, built_by = build_crossroads_application(settings, front_end, transport, CannedRequest())
+    errors: list[str] = []
+    _install_hooks(application, on_done, errors, flush=False)
+    service = await open_service(settings, content)
+    front_end.attach(service)
+    await application.initialize()
+    await application.bot.set_my_commands(front_end.bot_commands())
+    await application.start()
+
+    async def stop() -> None:
+        try:
+            await application.stop()
+            await application.shutdown()
+        finally:
+            await service.close()
+
+    return RunningSystem("crossroads", application, transport, f"{CALLBACK_VERSION}a:", stop,
+                         notes={"built_by": built_by}, errors=errors)

@@ -1,0 +1,112 @@
+"""One measured round of one system in this (fresh) process; prints one JSON line.
+
+    python -m bench.worker --system crossroads --users 50 --quizzes 450 --stored 1000 --state /tmp/x.db
+
+The parent (:mod:`bench.runner`) prepares ``--state`` (a copy of the stored sessions) and
+reads the line. Peak RSS is this process's ``ru_maxrss``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bench.driver import Driver, Phase
+from bench.stats import percentile
+from bench.systems import SYSTEMS, RunningSystem, start_baseline, start_crossroads
+from bench.transport import BOT_TOKEN
+from bot.logging_setup import configure_logging
+from bot.settings import DEFAULT_LOG_LEVEL
+from dialogs.content import Content
+from dialogs.content_loader import load_content
+
+WARM_UP_QUIZZES = 16
+WARM_UP_USERS = 8
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line flags."""
+    parser = argparse.ArgumentParser(prog="python -m bench.worker", description=__doc__)
+    parser.add_argument("--system", choices=SYSTEMS, required=True)
+    parser.add_argument("--users", type=int, required=True, help="people in flight at once")
+    parser.add_argument("--quizzes", type=int, required=True, help="measured quizzes (8 updates each)")
+    parser.add_argument("--stored", type=int, default=0, help="sessions stored before the round")
+    parser.add_argument("--state", type=Path, help="SQLite file (crossroads) or pickle file (b)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--warm-up", type=int, default=WARM_UP_QUIZZES, help="unmeasured quizzes first")
+    parser.add_argument("--baseline-concurrency", type=int, default=1,
+                        help="concurrent_updates for baselines (1: python-telegram-bot's default, sequential)")
+    parser.add_argument("--log-level", default=DEFAULT_LOG_LEVEL, help="root log level, as production (stderr)")
+    return parser.parse_args(argv)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size: VmHWM of its own address space.
+
+    (``ru_maxrss`` would not do on Linux: fork and exec carry the parent's peak over, and the
+    parent that prepared 100,000 stored sessions is bigger than some children.)"""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _start(args: argparse.Namespace, content: Content, driver: Driver) -> RunningSystem:
+    if args.system == "crossroads":
+        return await start_crossroads(content, args.state, driver.on_done)
+    return await start_baseline(content, durable=args.system == "b", stored=args.stored, pickle_path=args.state,
+                                on_done=driver.on_done, concurrency=args.baseline_concurrency)
+
+
+async def run_round(args: argparse.Namespace) -> dict[str, Any]:
+    """Start the system, warm it up, measure, stop; the figures as a dict."""
+    content = load_content()
+    driver = Driver(len(content.questions), seed=args.seed)
+    system = await _start(args, content, driver)
+    driver.attach(system)
+    try:
+        if args.warm_up:
+            await driver.run(args.warm_up, min(WARM_UP_USERS, args.users))
+        rss_ready = peak_rss_mb()
+        phase: Phase = await driver.measure(args.quizzes, args.users)
+    finally:
+        await system.stop()
+    completed = system.transport.calls["sendChatAction"]
+    latencies = phase.latencies
+    return {
+        "system": args.system, "users": args.users, "stored": args.stored, "quizzes": args.quizzes,
+        "updates": phase.updates, "seconds": phase.seconds,
+        "updates_per_second": phase.updates / phase.seconds,
+        "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
+        "mean_ms": sum(latencies) / len(latencies) * 1000, "max_ms": max(latencies) * 1000,
+        "loop_cpu_ms_per_update": phase.loop_cpu_seconds / phase.updates * 1000,
+        "process_cpu_ms_per_update": phase.process_cpu_seconds / phase.updates * 1000,
+        **asdict(phase.loop),
+        "peak_rss_mb": peak_rss_mb(), "peak_rss_before_measuring_mb": rss_ready,
+        "errors": len(system.errors), "first_error": system.errors[0] if system.errors else None,
+        "results_sent": completed, "quizzes_run": driver.quizzes_run,
+        "api_calls": dict(system.transport.calls), "notes": system.notes,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one round and print its JSON line."""
+    args = parse_args(argv)
+    configure_logging(args.log_level, [BOT_TOKEN])
+    figures = asyncio.run(run_round(args))
+    print(json.dumps(figures), flush=True)
+    ok = figures["errors"] == 0 and figures["results_sent"] == figures["quizzes_run"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
