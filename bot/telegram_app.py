@@ -4,6 +4,7 @@ polling or webhook, with graceful shutdown on SIGTERM/SIGINT."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import secrets
 import signal
@@ -75,6 +76,7 @@ async def serve(settings: Settings, content: Content, stop: asyncio.Event) -> No
         async with application:
             await application.bot.set_my_commands(front_end.bot_commands())
             await application.start()
+            gc.freeze()  # start-up objects (content, machine, app) never need collecting again
             if settings.webhook_url:
                 secret = settings.webhook_secret or secrets.token_urlsafe(32)
                 if not settings.webhook_secret:
