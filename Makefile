@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (python3 and make are all they need):
 #   make run    create .venv, install Crossroads, start the bot (console chat without a token)
 #   make test   create .venv, install Crossroads with its test tools, run every test
+#   make bench  the benchmark (BENCH_ARGS=--quick for a smoke run)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -23,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
