@@ -14,7 +14,7 @@ from tests.fakebotapi import FakeBotApi
 
 CONTENT = load_content()
 QUESTIONS = CONTENT.questions
-TOKEN = "987654321:AAH-not-a-real-token_for-crossroads-tests"
+TOKEN = "424242:FAKE-token-for-crossroads-tests"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")
 
 
