@@ -30,7 +30,6 @@ class Turn:
         self.replies: list[Reply] = []
         self.notice = ""
         self.closed_prompt: Reply | None = None
-        self._engine = engine
         self._content = engine.content
         self._views = engine.views
 
@@ -144,16 +143,12 @@ class Turn:
             self._ask_current()
 
     def reject_answer(self) -> None:
-        if self.event.via_button:
-            fresh = self.event.generation == self.generation and self.event.question and (
-                self._content.question(self.event.question) is not None
-            )
-            current = self._current_index() < len(self._content.questions) and (
-                self.event.question == self._content.questions[self._current_index()].id
-            )
-            self.notice = self._content.texts["invalid_button" if fresh and current else "stale_button"]
-        else:
+        """A button that is not for the current question (stale), or a current one with an
+        unknown option (forged); typed input gets the hint instead."""
+        if not self.event.via_button:
             self.show_hint()
+            return
+        self.notice = self._content.texts["invalid_button" if self.is_current_button() else "stale_button"]
 
     def notice_first_question(self) -> None:
         self._notify("back_at_first")
