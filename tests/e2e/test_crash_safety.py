@@ -56,7 +56,12 @@ async def test_acknowledged_answers_survive_random_kills(server: FakeBotApi, tmp
         think = random.Random(player.user_id)
         await player.play(ack_timeout=3.0, max_steps=400, think=lambda: think.uniform(0.2, 1.6))
 
-    await asyncio.gather(killer(), *(play(player) for player in players))
+    try:
+        await asyncio.gather(killer(), *(play(player) for player in players))
+    except BaseException:
+        if bot.process is not None and bot.process.returncode is None:
+            await bot.kill()  # never leave a bot behind when the test fails
+        raise
     assert kills_done == KILLS
     assert kills_mid_quiz >= KILLS // 2  # the kills really landed while people were answering
     assert sum(not p.finished for p in players) == 0
