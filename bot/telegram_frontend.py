@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
-from telegram import BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
@@ -96,11 +96,7 @@ class TelegramFrontEnd:
         if event is None or message is None or message.chat.type != "private":
             await query.answer(self._content.texts["invalid_button"])
             return
-        started = time.perf_counter()
-        outcome = await self.service.handle(message.chat.id, event)
-        await query.answer(outcome.notice or None)
-        await self._deliver(context, message.chat.id, outcome, pressed_message_id=message.message_id)
-        _log_event(event, outcome, started)
+        await self._handle(context, message.chat.id, event, pressed_message_id=message.message_id, query=query)
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos and the like."""
@@ -148,10 +144,14 @@ class TelegramFrontEnd:
         return self.service.engine.views.text(key)
 
     async def _handle(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event, pressed_message_id: int | None
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event, pressed_message_id: int | None,
+        query: CallbackQuery | None = None,
     ) -> None:
+        """Apply the event (committed), answer the button press if any, then reply."""
         started = time.perf_counter()
         outcome = await self.service.handle(chat_id, event)
+        if query is not None:
+            await query.answer(outcome.notice or None)
         await self._deliver(context, chat_id, outcome, pressed_message_id)
         _log_event(event, outcome, started)
 

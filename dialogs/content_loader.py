@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path as FsPath
 from types import MappingProxyType
@@ -76,6 +76,20 @@ class _File:
             raise self.fail(f"{key}.id", f"{value!r} is not a valid id (lowercase letters, digits, _)")
         return value
 
+    def entries(
+        self, parent: Mapping[str, Any], field: str, at: str = ""
+    ) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+        """(key path, mapping, id) for each item of the list ``field``; ids must be unique."""
+        seen: set[str] = set()
+        for index, raw in enumerate(self.get(parent, field, at, list)):
+            key = f"{at}.{field}[{index}]" if at else f"{field}[{index}]"
+            entry = self.mapping(raw, key)
+            entry_id = self.ident(entry, key)
+            if entry_id in seen:
+                raise self.fail(f"{key}.id", f"duplicate id {entry_id!r}")
+            seen.add(entry_id)
+            yield key, entry, entry_id
+
     def strings(self, parent: Mapping[str, Any], field: str, key: str) -> tuple[str, ...]:
         items = self.get(parent, field, key, list)
         result = []
@@ -116,14 +130,6 @@ def _parse_yaml(directory: FsPath, name: str) -> Mapping[str, Any]:
     return _File(name).mapping(document, "")
 
 
-def _check_unique(file: _File, key: str, ids: Iterable[str]) -> None:
-    seen: set[str] = set()
-    for index, item in enumerate(ids):
-        if item in seen:
-            raise file.fail(f"{key}[{index}].id", f"duplicate id {item!r}")
-        seen.add(item)
-
-
 def _load_excerpts(directory: FsPath, article: str) -> tuple[str, Mapping[str, Excerpt]]:
     file = _File("excerpts.yaml")
     document = _parse_yaml(directory, file.name)
@@ -132,14 +138,8 @@ def _load_excerpts(directory: FsPath, article: str) -> tuple[str, Mapping[str, E
     article_flat = normalise_whitespace(article)
     if not article_flat.startswith(normalise_whitespace(title)):
         raise file.fail("source.title", "does not match the first line of article.txt")
-    items = file.get(document, "excerpts", "", list)
     excerpts: dict[str, Excerpt] = {}
-    for index, raw in enumerate(items):
-        key = f"excerpts[{index}]"
-        entry = file.mapping(raw, key)
-        excerpt_id = file.ident(entry, key)
-        if excerpt_id in excerpts:
-            raise file.fail(f"{key}.id", f"duplicate id {excerpt_id!r}")
+    for key, entry, excerpt_id in file.entries(document, "excerpts"):
         section = file.get(entry, "section", key, str)
         text = file.get(entry, "text", key, str)
         if normalise_whitespace(text) not in article_flat:
@@ -160,9 +160,9 @@ def _excerpt_refs(file: _File, entry: Mapping[str, Any], key: str, excerpts: Map
     return refs
 
 
-def _load_option(file: _File, raw: Any, key: str, excerpts: Mapping[str, Excerpt]) -> Option:
-    entry = file.mapping(raw, key)
-    option_id = file.ident(entry, key)
+def _load_option(
+    file: _File, key: str, entry: Mapping[str, Any], option_id: str, excerpts: Mapping[str, Excerpt]
+) -> Option:
     label = file.get(entry, "label", key, str)
     if len(label) > MAX_LABEL_LENGTH:
         raise file.fail(f"{key}.label", f"{label!r} is {len(label)} characters; the limit is {MAX_LABEL_LENGTH}")
@@ -196,21 +196,11 @@ def _load_option(file: _File, raw: Any, key: str, excerpts: Mapping[str, Excerpt
 def _load_questions(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> tuple[Question, ...]:
     file = _File("questions.yaml")
     document = _parse_yaml(directory, file.name)
-    items = file.get(document, "questions", "", list)
-    if not items:
-        raise file.fail("questions", "must list at least one question")
     questions = []
-    for index, raw in enumerate(items):
-        key = f"questions[{index}]"
-        entry = file.mapping(raw, key)
-        question_id = file.ident(entry, key)
-        options_raw = file.get(entry, "options", key, list)
-        if not MIN_OPTIONS <= len(options_raw) <= MAX_OPTIONS:
-            raise file.fail(f"{key}.options", f"has {len(options_raw)} options; expected {MIN_OPTIONS} to {MAX_OPTIONS}")
-        options = tuple(
-            _load_option(file, option, f"{key}.options[{n}]", excerpts) for n, option in enumerate(options_raw)
-        )
-        _check_unique(file, f"{key}.options", (option.id for option in options))
+    for key, entry, question_id in file.entries(document, "questions"):
+        options = tuple(_load_option(file, *item, excerpts) for item in file.entries(entry, "options", key))
+        if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+            raise file.fail(f"{key}.options", f"has {len(options)} options; expected {MIN_OPTIONS} to {MAX_OPTIONS}")
         labels = [normalise_label(option.label) for option in options]
         if len(set(labels)) != len(labels):
             raise file.fail(f"{key}.options", "two options have the same label")
@@ -222,7 +212,8 @@ def _load_questions(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> tuple
                 options=options,
             )
         )
-    _check_unique(file, "questions", (question.id for question in questions))
+    if not questions:
+        raise file.fail("questions", "must list at least one question")
     excluded = set().union(*(option.excludes for question in questions for option in question.options))
     if excluded >= set(PATH_IDS):
         raise file.fail("questions", "every path can be excluded; at least one path must always stay possible")
@@ -234,16 +225,10 @@ def _load_paths(
 ) -> tuple[Mapping[str, Path], tuple[str, ...], int]:
     file = _File("paths.yaml")
     document = _parse_yaml(directory, file.name)
-    items = file.get(document, "paths", "", list)
     paths: dict[str, Path] = {}
-    for index, raw in enumerate(items):
-        key = f"paths[{index}]"
-        entry = file.mapping(raw, key)
-        path_id = file.ident(entry, key)
+    for key, entry, path_id in file.entries(document, "paths"):
         if path_id not in PATH_IDS:
             raise file.fail(f"{key}.id", f"unknown path {path_id!r} (expected one of {', '.join(PATH_IDS)})")
-        if path_id in paths:
-            raise file.fail(f"{key}.id", f"duplicate id {path_id!r}")
         name = file.get(entry, "name", key, str)
         if name != PATH_NAMES[path_id]:
             raise file.fail(f"{key}.name", f"must be exactly {PATH_NAMES[path_id]!r}")

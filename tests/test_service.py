@@ -23,21 +23,16 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "service.db"
 
 
-@pytest.fixture
-async def store(db_path: Path):
+async def _opened(db_path: Path):
     opened = SqliteSessionStore(db_path)
     await opened.open()
     yield opened
     await opened.close()
 
 
-@pytest.fixture
-async def other_store(db_path: Path):
-    """An independent connection to the same file, standing for another process."""
-    opened = SqliteSessionStore(db_path)
-    await opened.open()
-    yield opened
-    await opened.close()
+store = pytest.fixture(_opened, name="store")
+# An independent connection to the same file, standing for another process.
+other_store = pytest.fixture(_opened, name="other_store")
 
 
 @pytest.fixture
