@@ -16,25 +16,16 @@ CONSOLE_CHAT_ID = 0
 QUIT_COMMANDS = frozenset({"/quit", "/exit"})
 
 
-def command_for(reply_event_kind: EventKind, text: str) -> str:
-    """The typed command that does what a button does."""
-    if reply_event_kind is EventKind.EXPLAIN:
-        return f"/explain {text}".strip()
-    return f"/{reply_event_kind.value}"
-
-
 def render(reply: Reply) -> str:
-    """A reply as plain terminal text: answer buttons numbered, other buttons as commands."""
+    """A reply as plain terminal text: answers with the number to type, other buttons as commands."""
     lines = [reply.plain_text.rstrip()]
-    number = 0
     shortcuts: list[str] = []
     for row in reply.buttons:
         for button in row:
             if button.event.kind is EventKind.ANSWER:
-                number += 1
-                lines.append(f"  {number}) {button.label}")
+                lines.append(f"  {button.shortcut}) {button.label}")
             else:
-                shortcuts.append(f"{button.label} = {command_for(button.event.kind, button.event.text)}")
+                shortcuts.append(f"{button.label} = {button.shortcut}")
     if shortcuts:
         lines.append("  [" + " | ".join(shortcuts) + "]")
     return "\n".join(lines)

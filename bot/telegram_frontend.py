@@ -29,8 +29,6 @@ from dialogs.service import DialogService
 logger = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 EMPTY_KEYBOARD = InlineKeyboardMarkup([])
-#: The order commands appear in Telegram's menu.
-MENU_COMMANDS = ("start", "restart", "back", "explain", "why", "help", "privacy", "forget")
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -75,9 +73,11 @@ class TelegramFrontEnd:
         application.add_error_handler(self.on_error)
 
     def bot_commands(self) -> list[BotCommand]:
-        """The command menu, with descriptions from content."""
-        assert set(MENU_COMMANDS) == set(COMMANDS)
-        return [BotCommand(name, self._content.texts[f"command_{name}"]) for name in MENU_COMMANDS]
+        """The command menu: the registry's menu commands, in order, described by content."""
+        return [
+            BotCommand(command.name, self._content.commands[command.name].description)
+            for command in COMMANDS if command.in_menu
+        ]
 
     # -- handlers ------------------------------------------------------------------------
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -170,7 +170,10 @@ class TelegramFrontEnd:
                     await self._edit(context, chat_id, target, outcome.closed_prompt)
                 if target == prompt:
                     prompt = None
-            if prompt is not None and (outcome.forget or any(r.role is Role.QUESTION for r in outcome.replies)):
+            # Once a question is answered (from another message, such as "Did you mean"), or a new
+            # one is asked, the keyboard still shown is outdated.
+            outdated = outcome.forget or outcome.closed_prompt is not None
+            if prompt is not None and (outdated or any(r.role is Role.QUESTION for r in outcome.replies)):
                 await self._retire_keyboard(context, chat_id, prompt)
                 prompt = None
             for reply in outcome.replies:

@@ -1,39 +1,62 @@
-"""Typed input to events: slash commands and free text, shared by every front end."""
+"""The command registry, and typed slash commands to events.
+
+A command is declared once, in :data:`COMMANDS`. Everything else is derived from it: the
+slash-command parser below, the Telegram command menu and /help (descriptions from
+content/commands.yaml), the plain words that invoke it (content/commands.yaml, matched in
+:mod:`dialogs.understanding`), the machine's triggers (:mod:`dialogs.machine`) and the words
+answer labels may not start with (:mod:`dialogs.content_loader`). Adding a command is one
+entry here plus its words in content.
+"""
 
 from __future__ import annotations
 
-from dialogs.content import PATH_IDS, PATH_NAMES
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
 from dialogs.events import Event, EventKind
 
-COMMANDS: dict[str, EventKind] = {
-    "start": EventKind.START,
-    "restart": EventKind.RESTART,
-    "back": EventKind.BACK,
-    "explain": EventKind.EXPLAIN,
-    "why": EventKind.WHY,
-    "help": EventKind.HELP,
-    "privacy": EventKind.PRIVACY,
-    "forget": EventKind.FORGET,
-}
 MAX_COMMAND_ECHO = 32
 
 
-def path_from_text(text: str) -> str:
-    """A path id from 'hybrid', 'Generative AI career', 'side-hustle'...; '' when none; the
-    cleaned text itself when it names no path (the engine then says it is unknown)."""
-    cleaned = "_".join(text.casefold().replace("-", " ").split())
-    if not cleaned:
-        return ""
-    for path_id in PATH_IDS:
-        if cleaned in (path_id, "_".join(PATH_NAMES[path_id].casefold().split())):
-            return path_id
-    if cleaned in ("ai", "generative_ai_job", "gen_ai", "genai"):
-        return "generative_ai"
-    return cleaned[:MAX_COMMAND_ECHO]
+@dataclass(frozen=True)
+class Command:
+    """One command. ``info_text`` names the texts.yaml key of a command that only shows a text
+    and changes nothing; ``takes_path`` commands read a path name after the command."""
+
+    name: str
+    kind: EventKind
+    info_text: str | None = None
+    takes_path: bool = False
+    in_menu: bool = True
+
+    @property
+    def is_machine_trigger(self) -> bool:
+        """Commands that move through the dialog machine (the others never change state)."""
+        return self.info_text is None and self.kind is not EventKind.FORGET
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", EventKind.START),
+    Command("restart", EventKind.RESTART),
+    Command("back", EventKind.BACK),
+    Command("explain", EventKind.EXPLAIN, takes_path=True),
+    Command("why", EventKind.WHY),
+    Command("help", EventKind.HELP, info_text="help"),
+    Command("privacy", EventKind.PRIVACY, info_text="privacy"),
+    Command("forget", EventKind.FORGET),
+)
+COMMANDS_BY_NAME: Mapping[str, Command] = MappingProxyType({command.name: command for command in COMMANDS})
+COMMANDS_BY_KIND: Mapping[EventKind, Command] = MappingProxyType({command.kind: command for command in COMMANDS})
+
+
+def command_event(command: Command, argument: str = "") -> Event:
+    """The event a command produces; only path-taking commands keep their argument."""
+    return Event(command.kind, text=argument[:MAX_COMMAND_ECHO] if command.takes_path else "")
 
 
 def parse_input(text: str, bot_username: str = "") -> Event:
-    """Turn one typed line into an event: a command, or free text for the current question."""
+    """Turn one typed line into an event: a slash command, or free text (understood by the engine)."""
     stripped = text.strip()
     if not stripped.startswith("/"):
         return Event(EventKind.TEXT, text=stripped)
@@ -41,9 +64,7 @@ def parse_input(text: str, bot_username: str = "") -> Event:
     name, _, mention = head.partition("@")
     if mention and bot_username and mention.casefold() != bot_username.casefold():
         return Event(EventKind.TEXT, text=stripped)
-    kind = COMMANDS.get(name.casefold())
-    if kind is None:
+    command = COMMANDS_BY_NAME.get(name.casefold())
+    if command is None:
         return Event(EventKind.UNKNOWN, text="/" + name[:MAX_COMMAND_ECHO])
-    if kind is EventKind.EXPLAIN:
-        return Event(kind, text=path_from_text(rest))
-    return Event(kind)
+    return command_event(command, rest.strip())

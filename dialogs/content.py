@@ -1,4 +1,4 @@
-"""The quiz as frozen data: questions, options, paths, excerpts and user-facing texts."""
+"""The quiz as frozen data: questions, options, paths, rules, command words and texts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ PATH_IDS: tuple[str, ...] = ("side_hustle", "generative_ai", "hybrid")
 PATH_NAMES: Mapping[str, str] = MappingProxyType(
     {"side_hustle": "Side hustle", "generative_ai": "Generative AI career", "hybrid": "Hybrid"}
 )
+#: The option id of "Not sure", which every question accepts; content may not use it.
+NOT_SURE = "unsure"
 
 
 @dataclass(frozen=True)
@@ -23,31 +25,60 @@ class Excerpt:
 
 @dataclass(frozen=True)
 class Option:
-    """One answer to a question, with its weight toward each path."""
+    """One answer to a question, with its weight toward each path and the words people use for it."""
 
     id: str
     label: str
     reason: str
     weights: Mapping[str, int]
     excerpts: tuple[str, ...]
-    excludes: frozenset[str] = frozenset()
+    phrases: tuple[str, ...] = ()
+
+    @property
+    def is_not_sure(self) -> bool:
+        """The "Not sure" answer: no evidence for any path."""
+        return self.id == NOT_SURE
 
 
 @dataclass(frozen=True)
 class Question:
-    """One decision question; its options are asked in order."""
+    """One decision question; its options are asked in order, then "Not sure"."""
 
     id: str
     factor: str
     text: str
     options: tuple[Option, ...]
+    not_sure: Option
 
     def option(self, option_id: str) -> Option | None:
-        """Return the option with this id, or None."""
+        """Return the option with this id ("unsure" included), or None."""
+        if option_id == NOT_SURE:
+            return self.not_sure
         for option in self.options:
             if option.id == option_id:
                 return option
         return None
+
+    @property
+    def choices(self) -> tuple[Option, ...]:
+        """Every answer a person can give, "Not sure" last (numbered 1..n+1 when typed)."""
+        return (*self.options, self.not_sure)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A rule of the article: ``path`` stays possible only if one of ``met_by`` was answered."""
+
+    id: str
+    path: str
+    met_by: frozenset[tuple[str, str]]
+    excerpt: str
+    unmet: str
+
+    @property
+    def questions(self) -> frozenset[str]:
+        """The questions whose answers can meet it."""
+        return frozenset(question_id for question_id, _ in self.met_by)
 
 
 @dataclass(frozen=True)
@@ -61,6 +92,17 @@ class Path:
     cons: tuple[str, ...]
     fits: str
     excerpts: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommandWords:
+    """A command's description and the plain words that invoke it (content/commands.yaml)."""
+
+    name: str
+    description: str
+    phrases: tuple[str, ...]
+    path_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +131,8 @@ class Content:
     texts: Texts
     tie_break: tuple[str, ...]
     close_margin: int
+    requirements: tuple[Requirement, ...] = ()
+    commands: Mapping[str, CommandWords] = field(default_factory=dict)
     question_index: Mapping[str, int] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question | None:

@@ -16,19 +16,28 @@ from typing import Any
 
 import yaml
 
-from dialogs.content import PATH_IDS, PATH_NAMES, Content, Excerpt, Option, Path, Question, Texts
+from dialogs.commands import COMMANDS, COMMANDS_BY_NAME
+from dialogs.content import (
+    NOT_SURE,
+    PATH_IDS,
+    PATH_NAMES,
+    CommandWords,
+    Content,
+    Excerpt,
+    Option,
+    Path,
+    Question,
+    Requirement,
+    Texts,
+)
 from dialogs.errors import ContentError
 from dialogs.text_keys import TEXT_PLACEHOLDERS
+from dialogs.understanding import compact, phrase_key
 
 MAX_LABEL_LENGTH = 40
 MIN_OPTIONS, MAX_OPTIONS = 2, 4
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,19}")  # short enough for 64-byte callback data
-#: Answer labels must not read like navigation (they share the keyboard with Back etc.).
-NAVIGATION_WORDS = frozenset(
-    {"back", "why", "restart", "explain", "help", "skip", "menu", "share", "start", "stop",
-     "cancel", "forget", "privacy"}
-)
-FILES = ("article.txt", "excerpts.yaml", "questions.yaml", "paths.yaml", "texts.yaml")
+FILES = ("article.txt", "excerpts.yaml", "questions.yaml", "paths.yaml", "commands.yaml", "texts.yaml")
 
 
 def default_content_dir() -> FsPath:
@@ -160,15 +169,37 @@ def _excerpt_refs(file: _File, entry: Mapping[str, Any], key: str, excerpts: Map
     return refs
 
 
-def _load_option(
-    file: _File, key: str, entry: Mapping[str, Any], option_id: str, excerpts: Mapping[str, Excerpt]
-) -> Option:
+def navigation_words() -> frozenset[str]:
+    """Words an answer label may not start with: every command's name, from the registry, so
+    that an answer button never reads like navigation."""
+    return frozenset(command.name for command in COMMANDS)
+
+
+def _label(file: _File, entry: Mapping[str, Any], key: str, navigation: frozenset[str]) -> str:
     label = file.get(entry, "label", key, str)
     if len(label) > MAX_LABEL_LENGTH:
         raise file.fail(f"{key}.label", f"{label!r} is {len(label)} characters; the limit is {MAX_LABEL_LENGTH}")
     first_word = re.split(r"[^A-Za-z]+", label.strip(), maxsplit=1)[0].lower()
-    if first_word in NAVIGATION_WORDS:
+    if first_word in navigation:
         raise file.fail(f"{key}.label", f"{label!r} starts with the navigation word {first_word!r}")
+    return label
+
+
+def _phrases(file: _File, entry: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    phrases = file.strings(entry, "phrases", key)
+    for index, phrase in enumerate(phrases):
+        if not phrase_key(phrase):
+            raise file.fail(f"{key}.phrases[{index}]", f"{phrase!r} has no words")
+    return phrases
+
+
+def _load_option(
+    file: _File, key: str, entry: Mapping[str, Any], option_id: str, excerpts: Mapping[str, Excerpt],
+    navigation: frozenset[str],
+) -> Option:
+    if option_id == NOT_SURE:
+        raise file.fail(f"{key}.id", f"{NOT_SURE!r} is reserved for the \"Not sure\" answer")
+    label = _label(file, entry, key, navigation)
     weights_raw = file.mapping(entry.get("weights"), f"{key}.weights")
     weights: dict[str, int] = {}
     for path_id in weights_raw:
@@ -179,50 +210,103 @@ def _load_option(
         if not 0 <= value <= 10:
             raise file.fail(f"{key}.weights.{path_id}", f"weight {value} is outside 0..10")
         weights[path_id] = value
-    excludes = file.strings(entry, "excludes", key) if "excludes" in entry else ()
-    for index, path_id in enumerate(excludes):
-        if path_id not in PATH_IDS:
-            raise file.fail(f"{key}.excludes[{index}]", f"unknown path {path_id!r}")
     return Option(
         id=option_id,
         label=label,
         reason=file.get(entry, "reason", key, str),
         weights=MappingProxyType(weights),
         excerpts=_excerpt_refs(file, entry, key, excerpts),
-        excludes=frozenset(excludes),
+        phrases=_phrases(file, entry, key),
     )
+
+
+def _load_not_sure(file: _File, document: Mapping[str, Any]) -> Option:
+    entry = file.mapping(document.get("not_sure"), "not_sure")
+    return Option(
+        id=NOT_SURE,
+        label=_label(file, entry, "not_sure", frozenset()),
+        reason=file.get(entry, "reason", "not_sure", str),
+        weights=MappingProxyType(dict.fromkeys(PATH_IDS, 0)),
+        excerpts=(),
+        phrases=_phrases(file, entry, "not_sure"),
+    )
+
+
+def _check_phrases_are_distinct(file: _File, key: str, question: Question) -> None:
+    """Within a question, a label or phrase may mean one answer only."""
+    owner: dict[str, str] = {}
+    for option_index, option in enumerate(question.options):
+        for phrase_index, phrase in enumerate(option.phrases):
+            owner_id = owner.setdefault(phrase_key(phrase), option.id)
+            if owner_id != option.id:
+                raise file.fail(f"{key}.options[{option_index}].phrases[{phrase_index}]",
+                                f"{phrase!r} is also a phrase of option {owner_id!r}")
+    for phrase_index, phrase in enumerate(question.not_sure.phrases):
+        if phrase_key(phrase) in owner:
+            raise file.fail(f"not_sure.phrases[{phrase_index}]",
+                            f"{phrase!r} is also a phrase of {question.id}.{owner[phrase_key(phrase)]}")
 
 
 def _load_questions(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> tuple[Question, ...]:
     file = _File("questions.yaml")
     document = _parse_yaml(directory, file.name)
+    not_sure = _load_not_sure(file, document)
+    navigation = navigation_words()
     questions = []
     for key, entry, question_id in file.entries(document, "questions"):
-        options = tuple(_load_option(file, *item, excerpts) for item in file.entries(entry, "options", key))
+        options = tuple(
+            _load_option(file, *item, excerpts, navigation) for item in file.entries(entry, "options", key)
+        )
         if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
             raise file.fail(f"{key}.options", f"has {len(options)} options; expected {MIN_OPTIONS} to {MAX_OPTIONS}")
-        labels = [normalise_label(option.label) for option in options]
+        labels = [normalise_label(option.label) for option in (*options, not_sure)]
         if len(set(labels)) != len(labels):
             raise file.fail(f"{key}.options", "two options have the same label")
-        questions.append(
-            Question(
-                id=question_id,
-                factor=file.get(entry, "factor", key, str),
-                text=file.get(entry, "text", key, str),
-                options=options,
-            )
+        question = Question(
+            id=question_id,
+            factor=file.get(entry, "factor", key, str),
+            text=file.get(entry, "text", key, str),
+            options=options,
+            not_sure=not_sure,
         )
+        _check_phrases_are_distinct(file, key, question)
+        questions.append(question)
     if not questions:
         raise file.fail("questions", "must list at least one question")
-    excluded = set().union(*(option.excludes for question in questions for option in question.options))
-    if excluded >= set(PATH_IDS):
-        raise file.fail("questions", "every path can be excluded; at least one path must always stay possible")
     return tuple(questions)
 
 
+def _load_requirements(
+    file: _File, document: Mapping[str, Any], questions: tuple[Question, ...], excerpts: Mapping[str, Excerpt]
+) -> tuple[Requirement, ...]:
+    by_id = {question.id: question for question in questions}
+    requirements = []
+    for key, entry, requirement_id in file.entries(document, "requirements"):
+        path_id = file.get(entry, "path", key, str)
+        if path_id not in PATH_IDS:
+            raise file.fail(f"{key}.path", f"unknown path {path_id!r} (expected one of {', '.join(PATH_IDS)})")
+        met_by: set[tuple[str, str]] = set()
+        for index, ref in enumerate(file.strings(entry, "met_by", key)):
+            question_id, _, option_id = ref.partition(".")
+            question = by_id.get(question_id)
+            if question is None or option_id == NOT_SURE or question.option(option_id) is None:
+                raise file.fail(f"{key}.met_by[{index}]", f"{ref!r} is not a question.option of questions.yaml")
+            met_by.add((question_id, option_id))
+        if not met_by:
+            raise file.fail(f"{key}.met_by", "must name at least one answer")
+        excerpt = file.get(entry, "excerpt", key, str)
+        if excerpt not in excerpts:
+            raise file.fail(f"{key}.excerpt", f"unknown excerpt {excerpt!r} (not in excerpts.yaml)")
+        requirements.append(Requirement(requirement_id, path_id, frozenset(met_by), excerpt,
+                                        file.get(entry, "unmet", key, str)))
+    if {requirement.path for requirement in requirements} >= set(PATH_IDS):
+        raise file.fail("requirements", "every path has a requirement; at least one path must always stay possible")
+    return tuple(requirements)
+
+
 def _load_paths(
-    directory: FsPath, excerpts: Mapping[str, Excerpt]
-) -> tuple[Mapping[str, Path], tuple[str, ...], int]:
+    directory: FsPath, excerpts: Mapping[str, Excerpt], questions: tuple[Question, ...]
+) -> tuple[Mapping[str, Path], tuple[str, ...], int, tuple[Requirement, ...]]:
     file = _File("paths.yaml")
     document = _parse_yaml(directory, file.name)
     paths: dict[str, Path] = {}
@@ -240,6 +324,7 @@ def _load_paths(
             cons=file.strings(entry, "cons", key),
             fits=file.get(entry, "fits", key, str),
             excerpts=_excerpt_refs(file, entry, key, excerpts),
+            aliases=file.strings(entry, "aliases", key),
         )
     for path_id in PATH_IDS:
         if path_id not in paths:
@@ -251,7 +336,45 @@ def _load_paths(
     if close_margin < 0:
         raise file.fail("close_margin", "must not be negative")
     ordered = {path_id: paths[path_id] for path_id in PATH_IDS}
-    return MappingProxyType(ordered), tie_break, close_margin
+    requirements = _load_requirements(file, document, questions, excerpts)
+    return MappingProxyType(ordered), tie_break, close_margin, requirements
+
+
+def _load_commands(directory: FsPath, questions: tuple[Question, ...]) -> Mapping[str, CommandWords]:
+    """Each registry command's description and plain words; none may be an answer's words."""
+    file = _File("commands.yaml")
+    document = _parse_yaml(directory, file.name)
+    section = file.mapping(document.get("commands"), "commands")
+    for name in section:
+        if name not in COMMANDS_BY_NAME:
+            raise file.fail(f"commands.{name}", "unknown command (not in the code's registry)")
+    answer_words: dict[str, str] = {}
+    for question in questions:
+        for option in question.choices:
+            for phrase in (option.label, *option.phrases):
+                answer_words.setdefault(phrase_key(phrase), f"{question.id}.{option.id}")
+    owners: dict[str, str] = {}
+    result: dict[str, CommandWords] = {}
+    for command in COMMANDS:
+        key = f"commands.{command.name}"
+        if command.name not in section:
+            raise file.fail(key, "is missing")
+        entry = file.mapping(section[command.name], key)
+        phrases = _phrases(file, entry, key)
+        for index, phrase in enumerate(phrases):
+            normal = phrase_key(phrase)
+            if normal in answer_words:
+                raise file.fail(f"{key}.phrases[{index}]",
+                                f"{phrase!r} is also an answer ({answer_words[normal]}); it would be ambiguous")
+            if owners.setdefault(normal, command.name) != command.name:
+                raise file.fail(f"{key}.phrases[{index}]", f"{phrase!r} is also a phrase of /{owners[normal]}")
+        prefixes: tuple[str, ...] = ()
+        if "path_prefixes" in entry:
+            if not command.takes_path:
+                raise file.fail(f"{key}.path_prefixes", f"/{command.name} takes no path")
+            prefixes = _phrases(file, {"phrases": entry["path_prefixes"]}, key)
+        result[command.name] = CommandWords(command.name, file.get(entry, "description", key, str), phrases, prefixes)
+    return MappingProxyType(result)
 
 
 def _load_texts(directory: FsPath) -> Texts:
@@ -281,7 +404,7 @@ def _load_texts(directory: FsPath) -> Texts:
 
 def normalise_label(text: str) -> str:
     """Lower-case letters and digits only: how typed answers are matched to option labels."""
-    return "".join(character for character in text.casefold() if character.isalnum())
+    return compact(text)
 
 
 def load_content(directory: FsPath | str | None = None) -> Content:
@@ -292,7 +415,8 @@ def load_content(directory: FsPath | str | None = None) -> Content:
         raise ContentError("article.txt", "", "is empty")
     title, excerpts = _load_excerpts(folder, article)
     questions = _load_questions(folder, excerpts)
-    paths, tie_break, close_margin = _load_paths(folder, excerpts)
+    paths, tie_break, close_margin, requirements = _load_paths(folder, excerpts, questions)
+    commands = _load_commands(folder, questions)
     texts = _load_texts(folder)
     return Content(
         article_title=title,
@@ -303,5 +427,7 @@ def load_content(directory: FsPath | str | None = None) -> Content:
         texts=texts,
         tie_break=tie_break,
         close_margin=close_margin,
+        requirements=requirements,
+        commands=commands,
         question_index=MappingProxyType({question.id: index for index, question in enumerate(questions)}),
     )

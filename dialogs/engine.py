@@ -6,17 +6,17 @@ from dataclasses import replace
 
 from transitions import Machine
 
-from dialogs.content import PATH_IDS, Content, Option
-from dialogs.content_loader import normalise_label
+from dialogs.commands import COMMANDS_BY_KIND
+from dialogs.content import PATH_IDS, Content, Option, Question
 from dialogs.events import Event, EventKind
 from dialogs.machine import build_machine, state_names
 from dialogs.replies import Outcome, Reply
-from dialogs.scoring import Answer, score
+from dialogs.scoring import Answer, score, unsure_outlook
 from dialogs.session import EXPLAINING, NEW, QUESTION_PREFIX, RESULT, Session, next_generation, question_state
+from dialogs.understanding import Interpreter, Reading
 from dialogs.views import Views
 
 DEFAULT_RETENTION_DAYS = 90
-_INFO_ONLY = {EventKind.HELP: "help", EventKind.PRIVACY: "privacy"}
 
 
 class Turn:
@@ -30,8 +30,13 @@ class Turn:
         self.replies: list[Reply] = []
         self.notice = ""
         self.closed_prompt: Reply | None = None
+        #: Set for typed answers understood from the person's own words: say what was taken.
+        self.acknowledge = False
+        #: Candidate option ids for "Did you mean ...?".
+        self.candidates: tuple[str, ...] = ()
         self._content = engine.content
         self._views = engine.views
+        self._engine = engine
 
     # -- conditions ---------------------------------------------------------------------
     def _current_index(self) -> int:
@@ -66,6 +71,8 @@ class Turn:
         assert option is not None  # guarded by accepts_answer
         self.answers.append((self._content.questions[index].id, option.id))
         self.closed_prompt = self._views.answered(index, option)
+        if self.acknowledge:
+            self._say(self._views.text("understood", label=option.label))
 
     def drop_last_answer(self) -> None:
         """Forget the most recent answer (going back)."""
@@ -117,8 +124,14 @@ class Turn:
     def show_finished_hint(self) -> None:
         self._say(self._views.text("finished_hint"))
 
+    def show_suggestions(self) -> None:
+        index = self._current_index()
+        self._say(self._views.suggestions(index, self.candidates, self.generation))
+
     def show_result(self) -> None:
-        self._say(self._views.result(score(self._content, self.answers)))
+        result = score(self._content, self.answers)
+        outlook = unsure_outlook(self._content, self.answers) if result.unsure else None
+        self._say(self._views.result(result, outlook))
 
     def show_why(self) -> None:
         self._say(self._views.why(score(self._content, self.answers)))
@@ -129,11 +142,11 @@ class Turn:
             self._ask_current()
 
     def show_explanation(self) -> None:
-        path_id = self.event.text
+        path_id = self._engine.path_id(self.event.text)
         finished = self.state in (RESULT, EXPLAINING)
         if path_id in PATH_IDS:
             self._say(self._views.explanation(path_id, with_buttons=finished))
-        elif path_id:
+        elif self.event.text:
             self._say(self._views.text("explain_unknown", choices=", ".join(PATH_IDS)))
             self._say(self._views.explain_menu())
         else:
@@ -165,7 +178,21 @@ class DialogEngine:
         self.retention_days = retention_days
         self.views = Views(content)
         self.machine: Machine = build_machine(content)
+        self.interpreter = Interpreter(content)
         self._states = frozenset(state_names(content))
+
+    def path_id(self, text: str) -> str:
+        """The path an /explain argument names (forgiving), or '' when it names none."""
+        if text in PATH_IDS or not text:
+            return text
+        return self.interpreter.path_named(text) or ""
+
+    def current_question(self, session: Session) -> Question | None:
+        """The question being asked, or None when no question is open."""
+        index = len(session.answers)
+        if not session.state.startswith(QUESTION_PREFIX) or index >= len(self.content.questions):
+            return None
+        return self.content.questions[index]
 
     def normalise(self, session: Session) -> Session:
         """Make a stored session consistent with the current content (which may have changed)."""
@@ -185,41 +212,33 @@ class DialogEngine:
             return session
         return replace(session, state=state, answers=tuple(answers))
 
-    def match_option(self, session: Session, text: str) -> str | None:
-        """The option id that typed ``text`` selects on the current question, if any."""
-        index = len(session.answers)
-        if not session.state.startswith(QUESTION_PREFIX) or index >= len(self.content.questions):
-            return None
-        options = self.content.questions[index].options
-        typed = normalise_label(text)
-        if typed.isascii() and typed.isdigit() and 1 <= int(typed) <= len(options):
-            return options[int(typed) - 1].id
-        for option in options:
-            if typed and typed in (normalise_label(option.label), normalise_label(option.id)):
-                return option.id
-        return None
-
     def handle(self, session: Session, event: Event) -> Outcome:
         """Apply one event; the returned session is what must be stored before replying."""
         session = self.normalise(session)
-        if event.kind in _INFO_ONLY:
-            key = _INFO_ONLY[event.kind]
-            return Outcome(session, (self.views.text(key, retention_days=self.retention_days),))
+        trigger, acknowledge, candidates = event.kind.value, False, ()
+        if event.kind is EventKind.TEXT:
+            question = self.current_question(session)
+            understood = self.interpreter.read(event.text, question)
+            if understood.reading is Reading.COMMAND and understood.event is not None:
+                event, trigger = understood.event, understood.event.kind.value
+            elif understood.reading is Reading.ANSWER and question is not None:
+                event = Event(EventKind.ANSWER, question=question.id, option=understood.options[0],
+                              generation=session.generation)
+                trigger, acknowledge = "answer", understood.how != "exact"
+            elif understood.reading is Reading.SUGGEST:
+                trigger, candidates = "suggest", understood.options
+            else:
+                trigger = "hint"
+        command = COMMANDS_BY_KIND.get(event.kind)
+        if command is not None and command.info_text is not None:
+            return Outcome(session, (self.views.info(command.info_text, retention_days=self.retention_days),))
         if event.kind is EventKind.UNKNOWN:
             return Outcome(session, (self.views.text("unknown_command", command=event.text),))
         if event.kind is EventKind.FORGET:
             fresh = Session(chat_id=session.chat_id, prompt_message_id=session.prompt_message_id)
             return Outcome(fresh, (self.views.text("forget_done"),), forget=True)
-        trigger = event.kind.value
-        if event.kind is EventKind.TEXT:
-            option_id = self.match_option(session, event.text)
-            if option_id is None:
-                trigger = "hint"
-            else:
-                current = self.content.questions[len(session.answers)].id
-                event = Event(EventKind.ANSWER, question=current, option=option_id, generation=session.generation)
-                trigger = "answer"
         turn = Turn(self, session, event)
+        turn.acknowledge, turn.candidates = acknowledge, candidates
         self.machine.events[trigger].trigger(turn)
         answers = tuple(turn.answers)
         changed = (turn.state, answers, turn.generation) != (session.state, session.answers, session.generation)

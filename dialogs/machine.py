@@ -1,7 +1,9 @@
 """The dialog's finite-state machine, generated from content with ``transitions``.
 
 States: ``new``, one ``asking_<question>`` per question, ``result`` and ``explaining``.
-Triggers: start, answer, hint, back, restart, explain, why.
+Triggers: answer, hint (typed text that is no answer), suggest (typed text that may be one of a
+few answers), and every command of the registry that moves through the machine (start, back,
+restart, explain, why; :mod:`dialogs.commands`).
 
 The Machine is built once per content load with no models attached. Each event fires a
 trigger directly on a short-lived :class:`Turn` (``Event.trigger(model)`` only reads and sets
@@ -16,10 +18,13 @@ from typing import Any
 
 from transitions import Machine
 
+from dialogs.commands import COMMANDS
 from dialogs.content import Content
 from dialogs.session import EXPLAINING, NEW, RESULT, question_state
 
-TRIGGERS = ("start", "answer", "hint", "back", "restart", "explain", "why")
+#: Every trigger the machine knows: the answer-side ones and the registry's machine commands.
+TRIGGERS: tuple[str, ...] = ("answer", "hint", "suggest",
+                             *(command.kind.value for command in COMMANDS if command.is_machine_trigger))
 
 
 def state_names(content: Content) -> list[str]:
@@ -49,6 +54,10 @@ def transition_table(content: Content) -> list[dict[str, Any]]:
     add("hint", NEW, asking[0], after="show_greeting")
     add("hint", asking, None, after="show_hint")
     add("hint", finished, None, after="show_finished_hint")
+    # suggest: typed text that may mean one of a few answers; asks "Did you mean ...?".
+    add("suggest", asking, None, after="show_suggestions")
+    add("suggest", NEW, asking[0], after="show_greeting")
+    add("suggest", finished, None, after="show_finished_hint")
     # back: one question back, removing that answer.
     add("back", NEW, None, after="notice_not_started")
     add("back", [*asking, *finished], None, unless="is_current_button", after="reject_answer")

@@ -36,10 +36,12 @@ class Span:
 
 @dataclass(frozen=True)
 class Button:
-    """A button label and the event pressing it produces."""
+    """A button label and the event pressing it produces. ``shortcut`` is what a person can type
+    instead of pressing it (an answer's number, a command), for front ends without buttons."""
 
     label: str
     event: Event
+    shortcut: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Scoring: pure functions from a person's answers to a recommendation and its reasons.
 
-The article's rules are encoded in content (options that exclude a path) and applied here:
-an excluded path is never recommended, whatever its score.
+The article's hard rules are requirements in content (paths.yaml): a path stays possible only
+if one of the answers that meet its requirement was given. "Not sure" counts toward no path and
+meets no requirement. An excluded path is never recommended, whatever its score.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dialogs.content import PATH_IDS, Content, Option, Question
+from dialogs.content import PATH_IDS, Content, Option, Question, Requirement
 
 Answer = tuple[str, str]
 """(question id, option id)"""
@@ -32,6 +33,14 @@ class Contribution:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """A path ruled out by an unmet requirement, with the answers given to its questions."""
+
+    requirement: Requirement
+    answers: tuple[Contribution, ...]
+
+
+@dataclass(frozen=True)
 class Result:
     """A recommendation with everything needed to explain it."""
 
@@ -41,8 +50,18 @@ class Result:
     runner_up: str | None
     margin: int | None
     is_close: bool
-    excluded: Mapping[str, Contribution]
+    excluded: Mapping[str, Exclusion]
     contributions: tuple[Contribution, ...]
+
+    @property
+    def unsure(self) -> tuple[Contribution, ...]:
+        """The answers that were "Not sure"."""
+        return tuple(c for c in self.contributions if c.option.is_not_sure)
+
+    @property
+    def all_unsure(self) -> bool:
+        """Nothing to go on: every answer was "Not sure"."""
+        return bool(self.contributions) and len(self.unsure) == len(self.contributions)
 
 
 def contributions_of(content: Content, answers: Sequence[Answer]) -> tuple[Contribution, ...]:
@@ -57,14 +76,23 @@ def contributions_of(content: Content, answers: Sequence[Answer]) -> tuple[Contr
     return tuple(result)
 
 
+def exclusions(content: Content, contributions: Sequence[Contribution]) -> dict[str, Exclusion]:
+    """Paths whose requirement no answer meets (the first unmet requirement of each path)."""
+    given = {(c.question.id, c.option.id) for c in contributions}
+    excluded: dict[str, Exclusion] = {}
+    for requirement in content.requirements:
+        if requirement.path in excluded or requirement.met_by & given:
+            continue
+        relevant = tuple(c for c in contributions if c.question.id in requirement.questions)
+        excluded[requirement.path] = Exclusion(requirement, relevant)
+    return excluded
+
+
 def score(content: Content, answers: Sequence[Answer]) -> Result:
-    """Sum weights per path and pick the best path that no answer excludes."""
+    """Sum weights per path and pick the best path whose requirements are met."""
     contributions = contributions_of(content, answers)
     scores = {path_id: sum(c.points(path_id) for c in contributions) for path_id in PATH_IDS}
-    excluded: dict[str, Contribution] = {}
-    for contribution in contributions:
-        for path_id in contribution.option.excludes:
-            excluded.setdefault(path_id, contribution)
+    excluded = exclusions(content, contributions)
     tie_rank = {path_id: index for index, path_id in enumerate(content.tie_break)}
     ranking = tuple(sorted(PATH_IDS, key=lambda path_id: (-scores[path_id], tie_rank[path_id])))
     eligible = [path_id for path_id in ranking if path_id not in excluded]
@@ -85,7 +113,7 @@ def score(content: Content, answers: Sequence[Answer]) -> Result:
 
 def deciding_answers(result: Result, limit: int = MAX_DECIDING) -> tuple[Contribution, ...]:
     """The answers that leaned toward the recommendation and favoured it most over the
-    runner-up; at least two are returned whenever the person gave two answers."""
+    runner-up; at least two are returned whenever the person gave two sure answers."""
     best = result.recommended
     rival = result.runner_up
 
@@ -95,12 +123,13 @@ def deciding_answers(result: Result, limit: int = MAX_DECIDING) -> tuple[Contrib
 
     def leans_to_best(contribution: Contribution) -> bool:
         points = contribution.points(best)
-        return points > 0 and points == max(contribution.option.weights.values())
+        possible = [contribution.points(p) for p in PATH_IDS if p not in result.excluded]
+        return points > 0 and points == max(possible)
 
-    ranked = sorted(result.contributions, key=advantage, reverse=True)
+    sure = [c for c in result.contributions if not c.option.is_not_sure]
+    ranked = sorted(sure, key=advantage, reverse=True)
     chosen = [c for c in ranked if leans_to_best(c)]
-    ruled_out_rivals = [c for c in result.excluded.values() if c.points(best) > 0]
-    for contribution in [*ruled_out_rivals, *ranked]:
+    for contribution in ranked:
         if len(chosen) >= 2:
             break
         if contribution not in chosen:
@@ -122,3 +151,39 @@ def result_excerpts(content: Content, result: Result) -> tuple[str, ...]:
         if excerpt_id not in chosen:
             chosen.append(excerpt_id)
     return tuple(chosen[:MAX_RESULT_EXCERPTS])
+
+
+@dataclass(frozen=True)
+class UnsureOutlook:
+    """Whether the recommendation holds whatever the person answers where they were unsure;
+    if not, one answer there that would change it (``changer``: question, option, new path)."""
+
+    holds: bool
+    changer: tuple[Question, Option, str] | None = None
+
+
+def unsure_outlook(content: Content, answers: Sequence[Answer]) -> UnsureOutlook:
+    """Try every real answer in place of each "Not sure" (3^k combinations, k <= 7)."""
+    base = score(content, answers).recommended
+    unsure_positions = [i for i, (q, o) in enumerate(answers) if content.question(q).option(o).is_not_sure]  # type: ignore[union-attr]
+    if not unsure_positions:
+        return UnsureOutlook(True)
+    for position in unsure_positions:  # one answer changed, the others left unsure
+        question = content.question(answers[position][0])
+        assert question is not None
+        for option in question.options:
+            changed = list(answers)
+            changed[position] = (question.id, option.id)
+            new = score(content, changed).recommended
+            if new != base:
+                return UnsureOutlook(False, (question, option, new))
+    import itertools
+
+    choices = [[(answers[p][0], o.id) for o in content.question(answers[p][0]).options] for p in unsure_positions]  # type: ignore[union-attr]
+    for combination in itertools.product(*choices):
+        changed = list(answers)
+        for position, answer in zip(unsure_positions, combination):
+            changed[position] = answer
+        if score(content, changed).recommended != base:
+            return UnsureOutlook(False)
+    return UnsureOutlook(True)

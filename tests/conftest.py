@@ -1,7 +1,7 @@
 """Shared fixtures and helpers for the platform-free core's tests.
 
-Expectations are derived from the shipped content wherever practical (which option excludes
-which path, labels, texts), so that editing content does not break tests needlessly.
+Expectations are derived from the shipped content wherever practical (which answers meet which
+path's requirement, labels, texts), so that editing content does not break tests needlessly.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Iterator, Sequence
 import pytest
 
 from dialogs.commands import COMMANDS
-from dialogs.content import Content, Option, Question
-from dialogs.content_loader import NAVIGATION_WORDS, default_content_dir, load_content
+from dialogs.content import Content, Option, Question, Requirement
+from dialogs.content_loader import default_content_dir, load_content, navigation_words as loader_navigation_words
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.replies import Outcome, Reply
@@ -56,28 +56,35 @@ def all_answer_sets(content: Content) -> Iterator[tuple[Answer, ...]]:
     return itertools.product(*choices)
 
 
-def options_excluding(content: Content, path_id: str) -> list[tuple[Question, Option]]:
-    """(question, option) pairs whose option rules ``path_id`` out."""
-    return [(q, o) for q in content.questions for o in q.options if path_id in o.excludes]
+def requirements_of(content: Content, path_id: str) -> list[Requirement]:
+    """The article's hard rules for ``path_id`` (paths.yaml requirements)."""
+    return [r for r in content.requirements if r.path == path_id]
 
 
-def learning_rule(content: Content) -> tuple[Question, Option]:
-    """The learning question's option that rules out a generative AI career (the article:
-    "For a generative AI job, this is non-negotiable")."""
-    pairs = options_excluding(content, "generative_ai")
-    assert len(pairs) == 1, "exactly one option should rule out generative_ai"
-    return pairs[0]
+def single_question_requirement(content: Content, path_id: str) -> tuple[Question, Requirement]:
+    """The requirement of ``path_id`` that one question decides, and that question."""
+    found = [r for r in requirements_of(content, path_id) if len(r.questions) == 1]
+    assert len(found) == 1, f"expected one single-question requirement for {path_id}"
+    (question_id,) = found[0].questions
+    question = content.question(question_id)
+    assert question is not None
+    return question, found[0]
 
 
-def income_rule(content: Content) -> tuple[Question, Option]:
-    """The income question and its one option that keeps the hybrid possible (a primary
-    income to keep); every other option of that question rules the hybrid out."""
-    questions = {q.id: q for q, _ in options_excluding(content, "hybrid")}
-    assert len(questions) == 1, "options ruling out hybrid should all belong to one question"
-    (question,) = questions.values()
-    keeping = [o for o in question.options if "hybrid" not in o.excludes]
-    assert len(keeping) == 1
-    return question, keeping[0]
+def learning_rule(content: Content) -> tuple[Question, Requirement]:
+    """The learning question and the requirement it decides: a generative AI career needs a yes
+    to technical learning (the article: "For a generative AI job, this is non-negotiable")."""
+    return single_question_requirement(content, "generative_ai")
+
+
+def income_rule(content: Content) -> tuple[Question, Requirement]:
+    """The income question and the requirement it decides: the hybrid needs a stable job to keep."""
+    return single_question_requirement(content, "hybrid")
+
+
+def failing_options(question: Question, requirement: Requirement) -> list[Option]:
+    """The answers to ``question`` (Not sure included) that do not meet ``requirement``."""
+    return [o for o in question.choices if (question.id, o.id) not in requirement.met_by]
 
 
 def first_options(content: Content, count: int | None = None) -> list[Answer]:
@@ -104,7 +111,7 @@ def first_word(label: str) -> str:
 def navigation_words(content: Content) -> set[str]:
     """Words that read like navigation: the loader's list, every command name, and the first
     word of every non-answer button the dialog shows (Back, About, Why, Start over)."""
-    words = set(NAVIGATION_WORDS) | set(COMMANDS)
+    words = set(loader_navigation_words()) | {command.name for command in COMMANDS}
     for key in ("button_back", "button_explain", "button_why", "button_restart"):
         words.add(first_word(content.texts[key]))
     words.discard("")

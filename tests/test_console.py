@@ -86,9 +86,9 @@ def test_restart_mid_quiz_returns_to_question_1(content: Content, tmp_path: Path
 
 
 def test_unknown_text_gets_the_hint_and_the_question_again(content: Content, tmp_path: Path) -> None:
-    done = console(tmp_path, ["1", "I am not sure"])
+    done = console(tmp_path, ["1", "purple elephants"])
     assert done.returncode == 0
-    hint = content.texts.render("answer_hint", count=len(content.questions[1].options))
+    hint = content.texts.render("answer_hint", count=len(content.questions[1].choices))
     assert hint in done.stdout
     assert question_numbers(content, done.stdout) == [1, 2, 2]
     after_hint = done.stdout.split(hint, 1)[1]

@@ -112,9 +112,46 @@ def _unknown_weight_path(folder: Path) -> None:
                lambda d: d["questions"][0]["options"][2]["weights"].__setitem__("freelancing", 1))
 
 
-def _unknown_excluded_path(folder: Path) -> None:
-    _edit_yaml(folder, "questions.yaml",
-               lambda d: d["questions"][2]["options"][1].__setitem__("excludes", ["freelancing"]))
+def _unknown_requirement_path(folder: Path) -> None:
+    _edit_yaml(folder, "paths.yaml", lambda d: d["requirements"][1].__setitem__("path", "freelancing"))
+
+
+def _unknown_requirement_answer(folder: Path) -> None:
+    _edit_yaml(folder, "paths.yaml", lambda d: d["requirements"][0]["met_by"].append("learning.maybe"))
+
+
+def _every_path_required(folder: Path) -> None:
+    def add(d: dict) -> None:
+        d["requirements"].append({"id": "sh_rule", "path": "side_hustle", "met_by": ["skills.generalist"],
+                                  "excerpt": "sh_control", "unmet": "x"})
+    _edit_yaml(folder, "paths.yaml", add)
+
+
+def _reserved_option_id(folder: Path) -> None:
+    _edit_yaml(folder, "questions.yaml", lambda d: d["questions"][2]["options"][1].__setitem__("id", "unsure"))
+
+
+def _phrase_on_two_options(folder: Path) -> None:
+    def dup(d: dict) -> None:
+        options = d["questions"][1]["options"]
+        options[2]["phrases"].append(options[0]["phrases"][0])
+    _edit_yaml(folder, "questions.yaml", dup)
+
+
+def _no_phrases(folder: Path) -> None:
+    _edit_yaml(folder, "questions.yaml", lambda d: d["questions"][0]["options"][0].pop("phrases"))
+
+
+def _command_phrase_is_an_answer(folder: Path) -> None:
+    _edit_yaml(folder, "commands.yaml", lambda d: d["commands"]["back"]["phrases"].append("Be my own boss"))
+
+
+def _unknown_command(folder: Path) -> None:
+    _edit_yaml(folder, "commands.yaml", lambda d: d["commands"].__setitem__("dance", {"description": "x", "phrases": ["y"]}))
+
+
+def _missing_command(folder: Path) -> None:
+    _edit_yaml(folder, "commands.yaml", lambda d: d["commands"].pop("why"))
 
 
 def _missing_path(folder: Path) -> None:
@@ -176,8 +213,19 @@ BREAKAGES = [
      ["unknown excerpt", "no_such_excerpt"]),
     ("unknown-weight-path", _unknown_weight_path, "questions.yaml", "questions[0].options[2].weights.freelancing",
      ["unknown path", "freelancing"]),
-    ("unknown-excluded-path", _unknown_excluded_path, "questions.yaml", "questions[2].options[1].excludes[0]",
+    ("unknown-requirement-path", _unknown_requirement_path, "paths.yaml", "requirements[1].path",
      ["unknown path", "freelancing"]),
+    ("unknown-requirement-answer", _unknown_requirement_answer, "paths.yaml", "requirements[0].met_by[2]",
+     ["learning.maybe"]),
+    ("every-path-required", _every_path_required, "paths.yaml", "requirements", ["at least one path"]),
+    ("reserved-option-id", _reserved_option_id, "questions.yaml", "questions[2].options[1].id", ["reserved"]),
+    ("phrase-on-two-options", _phrase_on_two_options, "questions.yaml", r"questions\[1\]\.options\[2\]\.phrases\[\d+\]",
+     ["also a phrase"]),
+    ("no-phrases", _no_phrases, "questions.yaml", "questions[0].options[0].phrases", ["missing"]),
+    ("command-phrase-is-an-answer", _command_phrase_is_an_answer, "commands.yaml", r"commands\.back\.phrases\[\d+\]",
+     ["also an answer", "autonomy.own_boss"]),
+    ("unknown-command", _unknown_command, "commands.yaml", "commands.dance", ["unknown command"]),
+    ("missing-command", _missing_command, "commands.yaml", "commands.why", ["missing"]),
     ("missing-path", _missing_path, "paths.yaml", "paths", ["hybrid", "missing"]),
     ("long-label", _long_label, "questions.yaml", "questions[3].options[1].label", ["41 characters", "40"]),
     ("excerpt-not-in-article", _excerpt_not_in_article, "excerpts.yaml", "excerpts[2].text",
@@ -202,7 +250,7 @@ def test_broken_content_names_file_key_and_problem(
         load_content(content_copy)
     error = caught.value
     assert error.file == file
-    if key.startswith("line"):
+    if key.startswith("line") or "\\" in key:
         assert re.fullmatch(key, error.key), error.key
     else:
         assert error.key == key

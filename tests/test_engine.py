@@ -46,9 +46,9 @@ def test_ruled_out_paths_and_margins_are_explained(content: Content, rendered: l
     seen = set()
     for result, reply in rendered:
         text = reply.plain_text
-        for path_id, contribution in result.excluded.items():
+        for path_id, exclusion in result.excluded.items():
             assert content.texts.render("result_excluded", path=content.paths[path_id].name,
-                                        answer=contribution.option.label) in text
+                                        why=exclusion.requirement.unmet) in text
         if result.runner_up is None:
             continue
         runner_up = content.paths[result.runner_up].name
@@ -110,7 +110,7 @@ def test_no_answer_button_reads_like_navigation(content: Content) -> None:
         reply = views.question(index, generation=0)
         answer_labels = [b.label for row in reply.buttons for b in row if b.event.kind is EventKind.ANSWER]
         other_labels = [b.label for row in reply.buttons for b in row if b.event.kind is not EventKind.ANSWER]
-        assert len(answer_labels) == len(content.questions[index].options)
+        assert answer_labels == [o.label for o in content.questions[index].choices]
         for label in answer_labels:
             assert first_word(label) not in forbidden, label
             assert label not in other_labels

@@ -7,8 +7,9 @@ from collections import Counter
 import pytest
 
 from dialogs.content import PATH_IDS, Content
-from dialogs.scoring import Result, deciding_answers, result_excerpts, score
-from tests.conftest import Answer, all_answer_sets, income_rule, learning_rule
+from dialogs.content import NOT_SURE
+from dialogs.scoring import Result, deciding_answers, result_excerpts, score, unsure_outlook
+from tests.conftest import Answer, all_answer_sets, failing_options, income_rule, learning_rule, requirements_of
 
 @pytest.fixture(scope="module")
 def scored(content: Content) -> list[tuple[tuple[Answer, ...], Result]]:
@@ -24,8 +25,10 @@ def test_enumeration_covers_every_combination(content: Content, scored: list) ->
 
 
 def test_not_learning_means_never_generative_ai(content: Content, scored: list) -> None:
-    question, option = learning_rule(content)
-    picked = [r for answers, r in scored if (question.id, option.id) in answers]
+    question, requirement = learning_rule(content)
+    failing = {o.id for o in failing_options(question, requirement)}
+    assert NOT_SURE in failing and len(failing) >= 2  # a "no" and "not sure"
+    picked = [r for answers, r in scored if dict(answers)[question.id] in failing]
     assert picked
     for result in picked:
         assert result.recommended != "generative_ai"
@@ -33,11 +36,27 @@ def test_not_learning_means_never_generative_ai(content: Content, scored: list) 
 
 
 def test_hybrid_only_when_keeping_a_primary_income(content: Content, scored: list) -> None:
-    question, keep = income_rule(content)
+    question, requirement = income_rule(content)
     hybrids = [answers for answers, r in scored if r.recommended == "hybrid"]
     assert hybrids
     for answers in hybrids:
-        assert dict(answers)[question.id] == keep.id
+        assert (question.id, dict(answers)[question.id]) in requirement.met_by
+
+
+def test_wanting_to_leave_a_job_keeps_the_hybrid_possible(content: Content) -> None:
+    """The article offers the hybrid as the way out of a job ("a stepping stone ... without
+    immediately quitting your job"): only having no job to keep rules it out."""
+    question, requirement = income_rule(content)
+    kept = [o.id for o in question.options if (question.id, o.id) in requirement.met_by]
+    assert len(kept) == 2 and "ready_to_leave" in kept
+
+
+def test_hybrid_needs_a_sign_of_interest_in_ai(content: Content, scored: list) -> None:
+    """The hybrid is "using a side hustle to explore and develop skills related to generative AI"."""
+    (interest,) = [r for r in requirements_of(content, "hybrid") if len(r.questions) > 1]
+    for answers, result in scored:
+        if not set(answers) & interest.met_by:
+            assert result.recommended != "hybrid" and "hybrid" in result.excluded
 
 
 def test_every_path_is_recommended_for_some_answers(scored: list) -> None:
@@ -54,7 +73,7 @@ def test_scores_are_sums_of_weights(content: Content, scored: list) -> None:
 
 def test_recommendation_is_best_non_excluded_path(content: Content, scored: list) -> None:
     for answers, result in scored:
-        excluded = {p for q, o in answers for p in content.question(q).option(o).excludes}
+        excluded = {r.path for r in content.requirements if not set(answers) & r.met_by}
         eligible = [p for p in PATH_IDS if p not in excluded]
         assert result.recommended in eligible
         assert result.scores[result.recommended] == max(result.scores[p] for p in eligible)
@@ -111,7 +130,7 @@ def test_deciding_answers_favour_the_recommendation(scored: list) -> None:
                 assert contribution.points(best) >= contribution.points(rival), (answers, contribution.option.id)
         # The strongest deciding answer is one that leans to the recommendation.
         lead = deciding[0]
-        assert lead.points(best) == max(lead.option.weights.values())
+        assert lead.points(best) == max(lead.points(p) for p in PATH_IDS if p not in result.excluded)
 
 
 def test_result_excerpts_come_from_deciding_answers_first(content: Content, scored: list) -> None:
@@ -163,3 +182,59 @@ def test_unknown_answers_raise_key_error(content: Content) -> None:
     question = content.questions[0]
     with pytest.raises(KeyError):
         score(content, [(question.id, "no_such_option")])
+
+
+# -- "Not sure" -------------------------------------------------------------------------------
+def test_not_sure_counts_for_no_path(content: Content) -> None:
+    for question in content.questions:
+        answers = [(q.id, NOT_SURE) for q in content.questions]
+        result = score(content, answers)
+        assert all(points == 0 for points in result.scores.values())
+        assert result.all_unsure and len(result.unsure) == len(content.questions)
+        assert question.option(NOT_SURE) is question.not_sure
+
+
+@pytest.mark.parametrize("path_id", ["generative_ai", "hybrid"])
+def test_not_sure_on_a_requirement_rules_the_path_out(content: Content, path_id: str) -> None:
+    question, requirement = learning_rule(content) if path_id == "generative_ai" else income_rule(content)
+    for answers in all_answer_sets(content):
+        unsure = [(q, NOT_SURE if q == question.id else o) for q, o in answers]
+        result = score(content, unsure)
+        assert path_id in result.excluded and result.recommended != path_id
+        assert result.excluded[path_id].requirement.path == path_id
+        break
+
+
+def test_unsure_outlook_names_an_answer_that_changes_the_result(content: Content) -> None:
+    """Everything points to AI but learning is "not sure": a yes there would give the AI career."""
+    learning, _ = learning_rule(content)
+    answers = []
+    for question in content.questions:
+        if question.id == learning.id:
+            answers.append((question.id, NOT_SURE))
+        else:
+            best = max(question.options, key=lambda o: o.weights["generative_ai"] - o.weights["side_hustle"])
+            answers.append((question.id, best.id))
+    result = score(content, answers)
+    assert result.recommended != "generative_ai"
+    outlook = unsure_outlook(content, answers)
+    assert not outlook.holds and outlook.changer is not None
+    question, option, path_id = outlook.changer
+    assert question.id == learning.id
+    changed = [(q, option.id if q == learning.id else o) for q, o in answers]
+    assert score(content, changed).recommended == path_id != result.recommended
+
+
+def test_unsure_outlook_holds_when_no_answer_there_changes_it(content: Content, scored: list) -> None:
+    checked = 0
+    for answers, result in scored[:400]:
+        for position in range(len(answers)):
+            unsure = list(answers)
+            unsure[position] = (answers[position][0], NOT_SURE)
+            outcomes = {score(content, [a if i != position else (a[0], o.id) for i, a in enumerate(answers)]).recommended
+                        for o in content.questions[position].options}
+            outlook = unsure_outlook(content, unsure)
+            base = score(content, unsure).recommended
+            assert outlook.holds == (outcomes == {base}), (unsure, outcomes, base)
+            checked += 1
+    assert checked >= 2000

@@ -1,0 +1,352 @@
+"""Understanding what people type: an answer in their own words, "not sure", or a command.
+
+A typed reply to a question is read in this order, first match wins:
+
+1. the option's number or its exact label (as on the button);
+2. a command in plain words, said as the whole message ("start over", "go back", "why?"),
+   or a path asked about ("what is hybrid?", "tell me about side hustles");
+3. the options' own words (content: each option's ``phrases``), word by word: an option
+   whose phrase appears is evidence for it, unless a negation comes just before the phrase
+   in the same clause ("not much risk"), which counts against it instead;
+4. the same after correcting typos word by word against the question's vocabulary;
+5. the whole reply against the labels and longer phrases, fuzzily.
+
+Only one option with evidence is taken; two with evidence, negated evidence, or a fuzzy
+resemblance are offered back as "Did you mean ...?" candidates, so that an option the person
+did not mean is never taken silently. Nothing here knows about Telegram.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from dialogs.commands import COMMANDS_BY_NAME, command_event
+from dialogs.content import Content, Question
+from dialogs.events import Event
+
+#: Words that turn the phrase after them into evidence against it.
+NEGATORS = frozenset(
+    {"not", "no", "never", "dont", "doesnt", "didnt", "cant", "cannot", "wont", "isnt", "arent", "aint",
+     "without", "nor", "neither", "hate", "avoid", "wouldnt", "shouldnt", "hardly", "nothing"}
+)
+#: "don't mind", "no problem": a negator followed by one of these is not a negation.
+NEGATION_CANCELLERS = frozenset({"mind", "care", "matter", "bother", "problem", "worries", "issue"})
+#: Words that turn a reply around: what follows them is what the person means most
+#: ("I have a job, but I want to leave it"); they also end the reach of a negation.
+CONTRASTS = frozenset({"but", "though", "although", "however", "yet", "instead"})
+CLAUSE_BREAKS = CONTRASTS | frozenset({"rather", "so", "and"})
+NEGATION_REACH = 5
+#: "being my own boss is not for me": a negation right after the phrase.
+POST_NEGATORS = frozenset({"isnt", "arent", "wasnt", "not"})
+LINKING_VERBS = frozenset({"is", "are", "was", "sound", "sounds", "seem", "seems", "really", "just"})
+#: Typo correction: words at least this long, at least this similar (0..1, transpositions
+#: count as one edit) to a word of the question's phrases.
+MIN_TYPO_WORD = 4
+TYPO_SIMILARITY = 0.75
+#: Common words that are never typos of a phrase word ("want" is not "cant").
+COMMON_WORDS = frozenset(
+    "want need have like just that this with what when then than them they been were into some more much very "
+    "well good know make take give tell feel think going would could should about from your mine yours their "
+    "there here where which while only also even ever still really maybe guess sure okay fine right left "
+    "first last next same other every each over under down back away done doing does made said".split()
+)
+#: Whole-reply resemblance to a label or phrase: take it, or offer it.
+FUZZY_TAKE = 92
+FUZZY_OFFER = 72
+#: A path named after a prefix ("what is hybrd"), and a command said with a typo ("strat over").
+PATH_SIMILARITY = 80
+COMMAND_SIMILARITY = 88
+MIN_FUZZY_COMMAND = 5
+MAX_CANDIDATES = 3
+
+_CLAUSE = re.compile(r"[,.;:!?()\n]+")
+_APOSTROPHES = str.maketrans({"'": "", "’": "", "‘": "", "`": "", "´": ""})
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+class Reading(str, Enum):
+    """How a typed reply was understood."""
+
+    ANSWER = "answer"      #: one option, taken
+    SUGGEST = "suggest"    #: candidates to confirm ("Did you mean ...?")
+    COMMAND = "command"    #: a command in plain words
+    NOTHING = "nothing"    #: not understood
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """The reading of one typed reply. ``options`` holds the taken option (ANSWER) or the
+    candidates best first (SUGGEST); ``how`` says which rule matched (for logs and replies)."""
+
+    reading: Reading
+    options: tuple[str, ...] = ()
+    how: str = ""
+    event: Event | None = None
+
+
+NOTHING = Understanding(Reading.NOTHING)
+
+
+def stem(word: str) -> str:
+    """A plural's singular, roughly ("weekends" -> "weekend"), applied alike to phrases and replies."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lower-case singular words without apostrophes or punctuation ("Don't!" -> ["dont"])."""
+    return [stem(word) for word in _NON_WORD.split(text.casefold().translate(_APOSTROPHES)) if word]
+
+
+def clauses(text: str) -> list[list[str]]:
+    """The words of each clause (split at punctuation)."""
+    return [found for part in _CLAUSE.split(text) if (found := words(part))]
+
+
+def phrase_key(text: str) -> str:
+    """A phrase normalised for comparison: its words joined by single spaces."""
+    return " ".join(words(text))
+
+
+def _find(needle: Sequence[str], haystack: Sequence[str]) -> Iterable[int]:
+    """Start positions of ``needle`` as a run of whole words in ``haystack``."""
+    size = len(needle)
+    for start in range(len(haystack) - size + 1):
+        if list(haystack[start:start + size]) == list(needle):
+            yield start
+
+
+def _negated(clause: Sequence[str], start: int, size: int) -> bool:
+    """Whether a negation governs the phrase of ``size`` words that starts at ``start``: one
+    shortly before it ("not much risk"), or right after it ("own boss is not for me")."""
+    for position in range(start - 1, max(-1, start - 1 - NEGATION_REACH), -1):
+        word = clause[position]
+        if word in CLAUSE_BREAKS:
+            break
+        if word in NEGATORS:
+            following = clause[position + 1] if position + 1 < len(clause) else ""
+            if following not in NEGATION_CANCELLERS:
+                return True
+            break
+    after = list(clause[start + size:start + size + 3])
+    while after and after[0] in LINKING_VERBS:
+        after.pop(0)
+    return bool(after) and after[0] in POST_NEGATORS
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """One question's answers as word lists, prepared once."""
+
+    phrases: tuple[tuple[str, tuple[str, ...]], ...]   # (option id, phrase words)
+    exact: dict[str, str]                               # label/id/number key -> option id
+    known_words: tuple[str, ...]
+    fuzzy_targets: tuple[tuple[str, str], ...]          # (option id, label or long phrase key)
+
+    @classmethod
+    def of(cls, question: Question) -> _Vocabulary:
+        phrases: list[tuple[str, tuple[str, ...]]] = []
+        exact: dict[str, str] = {}
+        targets: list[tuple[str, str]] = []
+        for number, option in enumerate(question.choices, start=1):
+            exact[str(number)] = option.id
+            exact[compact(option.label)] = option.id
+            exact[compact(option.id)] = option.id
+            targets.append((option.id, phrase_key(option.label)))
+            for phrase in option.phrases:
+                phrase_words = tuple(words(phrase))
+                if phrase_words:
+                    phrases.append((option.id, phrase_words))
+                    if len(phrase_words) >= 2:
+                        targets.append((option.id, " ".join(phrase_words)))
+        known = sorted({word for _, phrase_words in phrases for word in phrase_words
+                        if len(word) >= MIN_TYPO_WORD and word not in NEGATORS})
+        return cls(tuple(phrases), exact, tuple(known), tuple(targets))
+
+
+def compact(text: str) -> str:
+    """Letters and digits only, lower-case: how a typed label is compared with the button's."""
+    return "".join(character for character in text.casefold() if character.isalnum())
+
+
+@dataclass
+class _Evidence:
+    """Words of the reply covered by each option's phrases, in which part of the reply (a
+    contrast word starts a new part), and the options negated somewhere."""
+
+    covered: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    part: dict[str, int] = field(default_factory=dict)
+    against: set[str] = field(default_factory=set)
+
+    def candidates(self, exact: _Evidence) -> list[str]:
+        """Options with evidence for them: said last (after a "but") first, then most words
+        as typed, then most words after typo correction."""
+        scored = [option_id for option_id, spots in self.covered.items() if spots]
+        return sorted(scored, key=lambda option_id: (
+            -self.part[option_id], -len(exact.covered.get(option_id, ())), -len(self.covered[option_id])))
+
+    def joined(self, corrected: _Evidence) -> _Evidence:
+        """This evidence plus what typo correction found; negations count only as typed."""
+        covered = {option_id: set(spots) for option_id, spots in self.covered.items()}
+        part = dict(self.part)
+        for option_id, spots in corrected.covered.items():
+            covered.setdefault(option_id, set()).update(spots)
+            part[option_id] = max(part.get(option_id, 0), corrected.part[option_id])
+        return _Evidence(covered, part, set(self.against))
+
+
+class Interpreter:
+    """Reads typed replies against one loaded content; holds no per-chat state."""
+
+    def __init__(self, content: Content) -> None:
+        self._content = content
+        self._vocabularies = {question.id: _Vocabulary.of(question) for question in content.questions}
+        self._command_phrases: dict[str, str] = {}
+        self._prefixes: list[tuple[tuple[str, ...], str]] = []
+        for name, command_words in content.commands.items():
+            for phrase in command_words.phrases:
+                self._command_phrases[phrase_key(phrase)] = name
+            for prefix in command_words.path_prefixes:
+                self._prefixes.append((tuple(words(prefix)), name))
+        self._prefixes.sort(key=lambda item: -len(item[0]))  # longest prefix first
+        self._aliases: dict[str, str] = {}
+        for path in content.paths.values():
+            for alias in (path.id.replace("_", " "), path.name, *path.aliases):
+                self._aliases[phrase_key(alias)] = path.id
+
+    # -- paths and commands ----------------------------------------------------------------
+    def path_named(self, text: str) -> str | None:
+        """The path a name refers to, forgiving case, plurals and typos; None if none."""
+        key = phrase_key(text)
+        for article in ("a ", "an ", "the "):
+            if key.startswith(article) and key[len(article):] in self._aliases:
+                key = key[len(article):]
+        if not key:
+            return None
+        for candidate in (key, key.removesuffix("s"), key.removesuffix("es")):
+            if candidate in self._aliases:
+                return self._aliases[candidate]
+        if len(key) < 3:
+            return None
+        found = process.extractOne(key, list(self._aliases), scorer=fuzz.ratio, score_cutoff=PATH_SIMILARITY)
+        return self._aliases[found[0]] if found else None
+
+    def command(self, text: str, fuzzy: bool = False) -> Event | None:
+        """A command said in plain words as the whole message, if it is one."""
+        key = phrase_key(text)
+        if not key:
+            return None
+        name = self._command_phrases.get(key)
+        if name is not None:
+            return command_event(COMMANDS_BY_NAME[name])
+        tokens = key.split()
+        for prefix, prefix_name in self._prefixes:
+            if len(tokens) > len(prefix) and tuple(tokens[:len(prefix)]) == prefix:
+                path_id = self.path_named(" ".join(tokens[len(prefix):]))
+                if path_id is not None:
+                    return command_event(COMMANDS_BY_NAME[prefix_name], path_id)
+        if fuzzy and len(key) >= MIN_FUZZY_COMMAND:
+            found = process.extractOne(key, list(self._command_phrases), scorer=fuzz.ratio,
+                                       score_cutoff=COMMAND_SIMILARITY)
+            if found:
+                return command_event(COMMANDS_BY_NAME[self._command_phrases[found[0]]])
+        return None
+
+    # -- answers ---------------------------------------------------------------------------
+    def read(self, text: str, question: Question | None) -> Understanding:
+        """Understand ``text`` typed while ``question`` is asked (None: no question is open)."""
+        if question is not None:
+            vocabulary = self._vocabularies[question.id]
+            option_id = vocabulary.exact.get(compact(text))
+            if option_id is not None:
+                return Understanding(Reading.ANSWER, (option_id,), "exact")
+        event = self.command(text)
+        if event is not None:
+            return Understanding(Reading.COMMAND, event=event)
+        if question is not None:
+            understood = self._read_answer(text, self._vocabularies[question.id])
+            if understood is not NOTHING:
+                return understood
+        event = self.command(text, fuzzy=True)
+        if event is not None:
+            return Understanding(Reading.COMMAND, event=event)
+        return NOTHING
+
+    def _read_answer(self, text: str, vocabulary: _Vocabulary) -> Understanding:
+        """Phrases in the reply as typed, and after correcting typos; only an option found in
+        the reply as typed, alone and not negated, is taken."""
+        parts = clauses(text)
+        exact = self._evidence(parts, vocabulary)
+        corrected = [self._correct(part, vocabulary) for part in parts]
+        evidence = exact.joined(self._evidence(corrected, vocabulary)) if corrected != parts else exact
+        ranked = evidence.candidates(exact)
+        if ranked:
+            best = ranked[0]
+            if len(ranked) == 1 and best not in evidence.against and best in exact.covered:
+                return Understanding(Reading.ANSWER, (best,), "phrase")
+            how = "phrase" if evidence is exact else "typo"
+            return Understanding(Reading.SUGGEST, tuple(ranked[:MAX_CANDIDATES]), how)
+        return self._resemblance(" ".join(word for part in parts for word in part), vocabulary)
+
+    @staticmethod
+    def _evidence(parts: list[list[str]], vocabulary: _Vocabulary) -> _Evidence:
+        """Every phrase found; a phrase inside a longer phrase of another option does not count
+        ("no" inside "no idea", "risk" inside "not much risk")."""
+        evidence = _Evidence()
+        part_number = 0
+        for clause_number, clause in enumerate(parts):
+            part_of_word = []
+            for word in clause:
+                part_number += word in CONTRASTS
+                part_of_word.append(part_number)
+            found = [(option_id, start, len(phrase_words))
+                     for option_id, phrase_words in vocabulary.phrases for start in _find(phrase_words, clause)]
+            for option_id, start, size in found:
+                if any(other != option_id and other_size > size and other_start <= start
+                       and start + size <= other_start + other_size
+                       for other, other_start, other_size in found):
+                    continue
+                if _negated(clause, start, size):
+                    evidence.against.add(option_id)
+                    continue
+                spots = evidence.covered.setdefault(option_id, set())
+                spots.update((clause_number, start + offset) for offset in range(size))
+                evidence.part[option_id] = max(evidence.part.get(option_id, 0), part_of_word[start])
+        return evidence
+
+    @staticmethod
+    def _correct(clause: list[str], vocabulary: _Vocabulary) -> list[str]:
+        """Each unknown word replaced by the known word it most resembles, if close enough."""
+        known = set(vocabulary.known_words)
+        fixed = []
+        for word in clause:
+            if len(word) >= MIN_TYPO_WORD and word not in known and word not in COMMON_WORDS and not word.isdigit():
+                found = process.extractOne(word, vocabulary.known_words, scorer=OSA.normalized_similarity,
+                                           score_cutoff=TYPO_SIMILARITY)
+                fixed.append(found[0] if found else word)
+            else:
+                fixed.append(word)
+        return fixed
+
+    @staticmethod
+    def _resemblance(key: str, vocabulary: _Vocabulary) -> Understanding:
+        if not key:
+            return NOTHING
+        best: dict[str, float] = {}
+        for option_id, target in vocabulary.fuzzy_targets:
+            similarity = fuzz.ratio(key, target)
+            if similarity >= FUZZY_OFFER and similarity > best.get(option_id, 0):
+                best[option_id] = similarity
+        if not best:
+            return NOTHING
+        ranked = sorted(best, key=lambda option_id: -best[option_id])
+        if len(ranked) == 1 and best[ranked[0]] >= FUZZY_TAKE:
+            return Understanding(Reading.ANSWER, (ranked[0],), "fuzzy")
+        return Understanding(Reading.SUGGEST, tuple(ranked[:MAX_CANDIDATES]), "fuzzy")
