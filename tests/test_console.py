@@ -203,3 +203,30 @@ def test_unusable_database_path_stops_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "blocker" in lines[0]
+
+
+def test_console_understands_own_words_not_sure_and_plain_commands(content: Content, tmp_path: Path) -> None:
+    risk = content.question("risk")
+    assert risk is not None
+    done = console(tmp_path, ["1", "ups and downs don't bother me", "what is hybrid?", "go back", "no idea",
+                              "a few hours here and there, but some weekends too", "start over"])
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert content.texts.render("understood", label=risk.option("variable_ok").label) in out  # type: ignore[union-attr]
+    assert content.paths["hybrid"].summary in out
+    assert content.texts["back_done"] in out
+    assert f"{len(risk.choices)}) {risk.not_sure.label}" in out  # "Not sure" numbered after the options
+    assert content.texts["did_you_mean_many"] in out
+    assert content.texts["restarted"] in out
+    # 1 -> 2 -> 3, explain re-asks 3, back -> 2, "no idea" answers 2 -> 3, did-you-mean, restart -> 1
+    assert question_numbers(content, out) == [1, 2, 3, 3, 2, 3, 1]
+
+
+def test_console_did_you_mean_shows_the_numbers_to_type(content: Content, tmp_path: Path) -> None:
+    done = console(tmp_path, ["1", "2", "3", "1", "2", "I have a job but I want to leave it"])
+    income = content.question("income")
+    assert income is not None
+    out = done.stdout.rsplit("Did you mean", 1)[1]
+    for number, option in enumerate(income.choices, start=1):
+        if option.id in ("ready_to_leave", "keep_job"):
+            assert f"{number}) {option.label}" in out
