@@ -3,8 +3,14 @@
 Format (version 1), fields separated by ':':
     1a:<generation>:<question>:<option>   answer
     1b:<generation>:<question>            back from a question
+    1c:<generation>:<question>            change this answer (from the result)
     1e:<path>                             explain a path
+    1E                                    the menu of paths
+    1C                                    the menu of answers to change
     1w                                    why
+    1p                                    plan ("What now?")
+    1m                                    remind me in two weeks
+    1s                                    start (continue, or show the result again)
     1r                                    restart
 Anything else, including data from an older format, decodes to None.
 """
@@ -32,17 +38,22 @@ def encode(event: Event) -> str:
         data = f"{VERSION}a:{event.generation}:{event.question}:{event.option}"
     elif kind is EventKind.BACK:
         data = f"{VERSION}b:{event.generation}:{event.question}"
+    elif kind is EventKind.CHANGE and event.question:
+        data = f"{VERSION}c:{event.generation}:{event.question}"
     elif kind is EventKind.EXPLAIN:
-        data = f"{VERSION}e:{event.text}"
-    elif kind is EventKind.WHY:
-        data = f"{VERSION}w"
-    elif kind is EventKind.RESTART:
-        data = f"{VERSION}r"
+        data = f"{VERSION}e:{event.text}" if event.text else f"{VERSION}E"
+    elif kind in _SIMPLE_TAGS:
+        data = f"{VERSION}{_SIMPLE_TAGS[kind]}"
     else:
         raise CallbackDataError(f"{kind.value} events have no button form")
     if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
         raise CallbackDataError(f"callback data {data!r} is over {MAX_CALLBACK_DATA} bytes")
     return data
+
+
+_SIMPLE_TAGS = {EventKind.WHY: "w", EventKind.RESTART: "r", EventKind.PLAN: "p", EventKind.REMIND: "m",
+                EventKind.START: "s", EventKind.CHANGE: "C"}
+_SIMPLE_KINDS = {tag: kind for kind, tag in _SIMPLE_TAGS.items()} | {"E": EventKind.EXPLAIN}
 
 
 def _generation(raw: str) -> int | None:
@@ -62,15 +73,14 @@ def decode(data: object) -> Event | None:
         if generation is None or not (_ID.fullmatch(fields[1]) and _ID.fullmatch(fields[2])):
             return None
         return Event(EventKind.ANSWER, question=fields[1], option=fields[2], generation=generation, via_button=True)
-    if tag == "b" and len(fields) == 2:
+    if tag in ("b", "c") and len(fields) == 2:
         generation = _generation(fields[0])
         if generation is None or not _ID.fullmatch(fields[1]):
             return None
-        return Event(EventKind.BACK, question=fields[1], generation=generation, via_button=True)
+        kind = EventKind.BACK if tag == "b" else EventKind.CHANGE
+        return Event(kind, question=fields[1], generation=generation, via_button=True)
     if tag == "e" and len(fields) == 1 and _ID.fullmatch(fields[0]):
         return Event(EventKind.EXPLAIN, text=fields[0], via_button=True)
-    if tag == "w" and not fields:
-        return Event(EventKind.WHY, via_button=True)
-    if tag == "r" and not fields:
-        return Event(EventKind.RESTART, via_button=True)
+    if tag in _SIMPLE_KINDS and not fields:
+        return Event(_SIMPLE_KINDS[tag], via_button=True)
     return None

@@ -24,7 +24,7 @@ def render(reply: Reply) -> str:
         for button in row:
             if button.event.kind is EventKind.ANSWER:
                 lines.append(f"  {button.shortcut}) {button.label}")
-            else:
+            elif button.shortcut:  # buttons with nothing to type (Share) do not apply here
                 shortcuts.append(f"{button.label} = {button.shortcut}")
     if shortcuts:
         lines.append("  [" + " | ".join(shortcuts) + "]")

@@ -15,6 +15,8 @@ DEFAULT_WEBHOOK_LISTEN = "0.0.0.0"
 DEFAULT_PORT = 8443
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_LOG_LEVEL = "INFO"
+DEFAULT_CHECKIN_AFTER_SECONDS = 14 * 86_400
+DEFAULT_CHECKIN_POLL_SECONDS = 60
 SQLITE_PREFIX = "sqlite:///"
 
 
@@ -53,6 +55,8 @@ class Settings:
     retention_days: int = DEFAULT_RETENTION_DAYS
     log_level: str = DEFAULT_LOG_LEVEL
     content_dir: Path | None = None
+    checkin_after_seconds: int = DEFAULT_CHECKIN_AFTER_SECONDS
+    checkin_poll_seconds: int = DEFAULT_CHECKIN_POLL_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> Settings:
@@ -81,4 +85,6 @@ class Settings:
             retention_days=_int(env, "SESSION_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1, 3650),
             log_level=level,
             content_dir=Path(content_dir) if content_dir else None,
+            checkin_after_seconds=_int(env, "CHECKIN_AFTER_SECONDS", DEFAULT_CHECKIN_AFTER_SECONDS, 1, 366 * 86_400),
+            checkin_poll_seconds=_int(env, "CHECKIN_POLL_SECONDS", DEFAULT_CHECKIN_POLL_SECONDS, 1, 3600),
         )

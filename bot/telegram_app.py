@@ -14,6 +14,8 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
+from bot.checkins import run_checkins
+from bot.deep_link import share_key
 from bot.retrying_request import RetryingRequest
 from bot.settings import Settings
 from bot.telegram_frontend import TelegramFrontEnd
@@ -68,7 +70,7 @@ async def _store_is_healthy(service: DialogService) -> bool:
 
 async def serve(settings: Settings, content: Content, stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set; in-flight updates finish and the store closes cleanly."""
-    front_end = TelegramFrontEnd(content)
+    front_end = TelegramFrontEnd(content, share_key(settings.token))
     application = build_application(settings, front_end)
     service = await open_service(settings, content)
     front_end.attach(service)
@@ -76,6 +78,9 @@ async def serve(settings: Settings, content: Content, stop: asyncio.Event) -> No
         async with application:
             await application.bot.set_my_commands(front_end.bot_commands())
             await application.start()
+            checkins = asyncio.create_task(run_checkins(
+                service, lambda chat_id, reply: front_end.send_reply(application.bot, chat_id, reply),
+                settings.checkin_poll_seconds, stop))
             gc.freeze()  # start-up objects (content, machine, app) never need collecting again
             if settings.webhook_url:
                 secret = settings.webhook_secret or secrets.token_urlsafe(32)
@@ -97,6 +102,7 @@ async def serve(settings: Settings, content: Content, stop: asyncio.Event) -> No
                 await stop.wait()
                 await application.updater.stop()
             logger.info("stopping: finishing updates in flight")
+            await checkins
             await application.stop()
     finally:
         await service.close()

@@ -3,10 +3,11 @@ and render its outcome. No dialog state lives here."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
-from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
@@ -19,11 +20,14 @@ from telegram.ext import (
 )
 
 from bot.callback_codec import decode
+from bot.deep_link import decode_payload, encode_payload, share_url
+from bot.result_card import draw_card
 from bot.telegram_render import TelegramMessage, render
 from dialogs.commands import COMMANDS, parse_input
 from dialogs.content import Content
-from dialogs.events import Event
-from dialogs.replies import Outcome, Reply, Role
+from dialogs.events import Event, EventKind
+from dialogs.replies import Outcome, Reply, ResultCard, Role
+from dialogs.scoring import score
 from dialogs.service import DialogService
 
 logger = logging.getLogger(__name__)
@@ -45,8 +49,10 @@ def _log_event(event: Event, outcome: Outcome, started: float) -> None:
 class TelegramFrontEnd:
     """Handlers for one Application; the service is attached once the store is open."""
 
-    def __init__(self, content: Content) -> None:
+    def __init__(self, content: Content, share_key: bytes = b"") -> None:
         self._content = content
+        #: Signs share links (derived from the token; see bot.deep_link).
+        self._share_key = share_key
         self._service: DialogService | None = None
         #: Chats whose person blocked the bot, until they unblock it (a my_chat_member update).
         #: Kept in memory: after a restart the first failed send finds out again.
@@ -85,6 +91,10 @@ class TelegramFrontEnd:
         message = update.effective_message
         assert message is not None and message.text is not None
         event = parse_input(message.text, context.bot.username)
+        payload = message.text.strip().partition(" ")[2].strip()
+        if event.kind is EventKind.START and payload:  # a deep link: someone's shared result
+            answers = decode_payload(self._content, payload, self._share_key) if self._share_key else None
+            event = Event(EventKind.SHARED, answers=answers or ())
         await self._handle(context, message.chat_id, event, pressed_message_id=None)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -190,9 +200,33 @@ class TelegramFrontEnd:
 
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> int | None:
         """Send a reply (split if long); return the id of its last message."""
+        return await self.send_reply(context.bot, chat_id, reply)
+
+    def _share_link(self, bot: Bot, event: Event) -> str | None:
+        """The share sheet URL for a Share button, or None when sharing is not possible."""
+        if not self._share_key or not bot.username or len(event.answers) != len(self._content.questions):
+            return None
+        path = self._content.paths[score(self._content, event.answers).recommended].name
+        payload = encode_payload(self._content, event.answers, self._share_key)
+        return share_url(bot.username, payload, self._content.texts.render("share_text", path=path))
+
+    async def _send_card(self, bot: Bot, chat_id: int, card: ResultCard) -> None:
+        """Draw the result card off the event loop and send it; the text result goes out anyway."""
+        try:
+            picture = await asyncio.to_thread(draw_card, card)
+            await bot.send_photo(chat_id, photo=picture)
+        except Forbidden:
+            raise
+        except Exception:  # noqa: BLE001 - a picture is a bonus; never lose the result over it
+            logger.warning("could not send the result card", exc_info=True)
+
+    async def send_reply(self, bot: Bot, chat_id: int, reply: Reply) -> int | None:
+        """Send a reply (its card first, if any; split if long); return the id of its last message."""
+        if reply.card is not None:
+            await self._send_card(bot, chat_id, reply.card)
         last: int | None = None
-        for message in render(reply):
-            sent = await context.bot.send_message(
+        for message in render(reply, link_for=lambda event: self._share_link(bot, event)):
+            sent = await bot.send_message(
                 chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=message.markup,
                 link_preview_options=NO_PREVIEW,
             )

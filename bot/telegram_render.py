@@ -4,16 +4,21 @@ inline keyboards with encoded callback data."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callback_codec import encode
-from dialogs.replies import Reply, Span, Style
+from dialogs.events import Event, EventKind
+from dialogs.replies import Button, Reply, Span, Style
 
 MAX_MESSAGE_LENGTH = 4096  # characters of parsed text, counted in UTF-16 code units
 _TAGS = {Style.PLAIN: ("", ""), Style.BOLD: ("<b>", "</b>"), Style.ITALIC: ("<i>", "</i>"),
-         Style.QUOTE: ("<blockquote>", "</blockquote>")}
+         Style.QUOTE: ("<blockquote>", "</blockquote>"),
+         Style.EXPANDABLE_QUOTE: ("<blockquote expandable>", "</blockquote>")}
+#: Buttons that open a link instead of sending callback data (Share): event -> URL or None.
+LinkFor = Callable[[Event], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -35,14 +40,18 @@ def span_html(span: Span) -> str:
     return f"{opening}{html.escape(span.text, quote=False)}{closing}"
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """The reply's buttons as an inline keyboard, or None."""
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(button.label, callback_data=encode(button.event)) for button in row]
-         for row in reply.buttons]
-    )
+def _button(button: Button, link_for: LinkFor | None) -> InlineKeyboardButton | None:
+    if button.event.kind is EventKind.SHARE:
+        url = link_for(button.event) if link_for is not None else None
+        return InlineKeyboardButton(button.label, url=url) if url else None
+    return InlineKeyboardButton(button.label, callback_data=encode(button.event))
+
+
+def keyboard(reply: Reply, link_for: LinkFor | None = None) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as an inline keyboard, or None; link buttons without a link are left out."""
+    rows = [[b for button in row if (b := _button(button, link_for)) is not None] for row in reply.buttons]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def _pieces(span: Span, limit: int) -> list[Span]:
@@ -67,7 +76,7 @@ def _pieces(span: Span, limit: int) -> list[Span]:
     return pieces
 
 
-def render(reply: Reply, limit: int = MAX_MESSAGE_LENGTH) -> list[TelegramMessage]:
+def render(reply: Reply, limit: int = MAX_MESSAGE_LENGTH, link_for: LinkFor | None = None) -> list[TelegramMessage]:
     """The reply as one or more messages; the keyboard goes on the last one."""
     chunks: list[list[Span]] = [[]]
     size = 0
@@ -80,5 +89,5 @@ def render(reply: Reply, limit: int = MAX_MESSAGE_LENGTH) -> list[TelegramMessag
             chunks[-1].append(span)
             size += length
     texts = ["".join(span_html(span) for span in chunk).strip() or "…" for chunk in chunks]
-    markup = keyboard(reply)
+    markup = keyboard(reply, link_for)
     return [TelegramMessage(text, markup if index == len(texts) - 1 else None) for index, text in enumerate(texts)]

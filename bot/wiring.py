@@ -22,4 +22,5 @@ async def open_service(settings: Settings, content: Content) -> DialogService:
     purged = await store.purge_older_than(time.time() - settings.retention_days * SECONDS_PER_DAY)
     if purged:
         logger.info("purged %d sessions idle for over %d days", purged, settings.retention_days)
-    return DialogService(DialogEngine(content, settings.retention_days), store)
+    return DialogService(DialogEngine(content, settings.retention_days), store,
+                         checkin_after=settings.checkin_after_seconds)

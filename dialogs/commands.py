@@ -22,12 +22,13 @@ MAX_COMMAND_ECHO = 32
 @dataclass(frozen=True)
 class Command:
     """One command. ``info_text`` names the texts.yaml key of a command that only shows a text
-    and changes nothing; ``takes_path`` commands read a path name after the command."""
+    and changes nothing; ``takes_argument`` commands read what follows them (/explain a path,
+    /change a question)."""
 
     name: str
     kind: EventKind
     info_text: str | None = None
-    takes_path: bool = False
+    takes_argument: bool = False
     in_menu: bool = True
 
     @property
@@ -40,8 +41,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", EventKind.START),
     Command("restart", EventKind.RESTART),
     Command("back", EventKind.BACK),
-    Command("explain", EventKind.EXPLAIN, takes_path=True),
+    Command("explain", EventKind.EXPLAIN, takes_argument=True),
     Command("why", EventKind.WHY),
+    Command("plan", EventKind.PLAN),
+    Command("change", EventKind.CHANGE, takes_argument=True),
+    Command("remind", EventKind.REMIND, in_menu=False),
     Command("help", EventKind.HELP, info_text="help"),
     Command("privacy", EventKind.PRIVACY, info_text="privacy"),
     Command("forget", EventKind.FORGET),
@@ -51,8 +55,8 @@ COMMANDS_BY_KIND: Mapping[EventKind, Command] = MappingProxyType({command.kind: 
 
 
 def command_event(command: Command, argument: str = "") -> Event:
-    """The event a command produces; only path-taking commands keep their argument."""
-    return Event(command.kind, text=argument[:MAX_COMMAND_ECHO] if command.takes_path else "")
+    """The event a command produces; only commands that take an argument keep it."""
+    return Event(command.kind, text=argument[:MAX_COMMAND_ECHO] if command.takes_argument else "")
 
 
 def parse_input(text: str, bot_username: str = "") -> Event:

@@ -96,6 +96,14 @@ class Path:
 
 
 @dataclass(frozen=True)
+class PlanStep:
+    """One concrete first step on a path, drawn from the article example it quotes."""
+
+    text: str
+    excerpt: str
+
+
+@dataclass(frozen=True)
 class CommandWords:
     """A command's description and the plain words that invoke it (content/commands.yaml)."""
 
@@ -133,6 +141,10 @@ class Content:
     close_margin: int
     requirements: tuple[Requirement, ...] = ()
     commands: Mapping[str, CommandWords] = field(default_factory=dict)
+    plans: Mapping[str, tuple[PlanStep, ...]] = field(default_factory=dict)
+    #: A fingerprint of what answers mean (questions, options, weights, rules): shared results
+    #: made under another version are not shown.
+    version: str = ""
     question_index: Mapping[str, int] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question | None:

@@ -6,6 +6,8 @@ and what is wrong, so that a bad edit stops start-up with a message, never a tra
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import string
 from collections.abc import Iterator, Mapping
@@ -26,18 +28,21 @@ from dialogs.content import (
     Excerpt,
     Option,
     Path,
+    PlanStep,
     Question,
     Requirement,
     Texts,
 )
 from dialogs.errors import ContentError
+from dialogs.events import EventKind
 from dialogs.text_keys import TEXT_PLACEHOLDERS
 from dialogs.understanding import compact, phrase_key
 
 MAX_LABEL_LENGTH = 40
 MIN_OPTIONS, MAX_OPTIONS = 2, 4
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,19}")  # short enough for 64-byte callback data
-FILES = ("article.txt", "excerpts.yaml", "questions.yaml", "paths.yaml", "commands.yaml", "texts.yaml")
+FILES = ("article.txt", "excerpts.yaml", "questions.yaml", "paths.yaml", "plans.yaml", "commands.yaml", "texts.yaml")
+MIN_PLAN_STEPS, MAX_PLAN_STEPS = 3, 5
 
 
 def default_content_dir() -> FsPath:
@@ -340,6 +345,42 @@ def _load_paths(
     return MappingProxyType(ordered), tie_break, close_margin, requirements
 
 
+def _load_plans(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> Mapping[str, tuple[PlanStep, ...]]:
+    """Three to five first steps per path, each tied to an excerpt."""
+    file = _File("plans.yaml")
+    document = _parse_yaml(directory, file.name)
+    section = file.mapping(document.get("plans"), "plans")
+    plans: dict[str, tuple[PlanStep, ...]] = {}
+    for path_id in section:
+        if path_id not in PATH_IDS:
+            raise file.fail(f"plans.{path_id}", f"unknown path {path_id!r} (expected one of {', '.join(PATH_IDS)})")
+    for path_id in PATH_IDS:
+        key = f"plans.{path_id}"
+        if path_id not in section:
+            raise file.fail(key, "is missing")
+        raw = section[path_id]
+        if not isinstance(raw, list) or not MIN_PLAN_STEPS <= len(raw) <= MAX_PLAN_STEPS:
+            count = len(raw) if isinstance(raw, list) else 0
+            raise file.fail(key, f"has {count} steps; expected {MIN_PLAN_STEPS} to {MAX_PLAN_STEPS}")
+        steps = []
+        for index, item in enumerate(raw):
+            entry = file.mapping(item, f"{key}[{index}]")
+            excerpt = file.get(entry, "excerpt", f"{key}[{index}]", str)
+            if excerpt not in excerpts:
+                raise file.fail(f"{key}[{index}].excerpt", f"unknown excerpt {excerpt!r} (not in excerpts.yaml)")
+            steps.append(PlanStep(file.get(entry, "step", f"{key}[{index}]", str), excerpt))
+        plans[path_id] = tuple(steps)
+    return MappingProxyType(plans)
+
+
+def content_version(questions: tuple[Question, ...], requirements: tuple[Requirement, ...]) -> str:
+    """Six hex digits that change whenever what an answer means changes."""
+    meaning = [
+        [q.id, [[o.id, dict(o.weights)] for o in q.options]] for q in questions
+    ] + [[r.path, sorted(map(list, r.met_by))] for r in requirements]
+    return hashlib.sha256(json.dumps(meaning, sort_keys=True).encode()).hexdigest()[:6]
+
+
 def _load_commands(directory: FsPath, questions: tuple[Question, ...]) -> Mapping[str, CommandWords]:
     """Each registry command's description and plain words; none may be an answer's words."""
     file = _File("commands.yaml")
@@ -370,7 +411,7 @@ def _load_commands(directory: FsPath, questions: tuple[Question, ...]) -> Mappin
                 raise file.fail(f"{key}.phrases[{index}]", f"{phrase!r} is also a phrase of /{owners[normal]}")
         prefixes: tuple[str, ...] = ()
         if "path_prefixes" in entry:
-            if not command.takes_path:
+            if command.kind is not EventKind.EXPLAIN:
                 raise file.fail(f"{key}.path_prefixes", f"/{command.name} takes no path")
             prefixes = _phrases(file, {"phrases": entry["path_prefixes"]}, key)
         result[command.name] = CommandWords(command.name, file.get(entry, "description", key, str), phrases, prefixes)
@@ -417,6 +458,7 @@ def load_content(directory: FsPath | str | None = None) -> Content:
     questions = _load_questions(folder, excerpts)
     paths, tie_break, close_margin, requirements = _load_paths(folder, excerpts, questions)
     commands = _load_commands(folder, questions)
+    plans = _load_plans(folder, excerpts)
     texts = _load_texts(folder)
     return Content(
         article_title=title,
@@ -429,5 +471,7 @@ def load_content(directory: FsPath | str | None = None) -> Content:
         close_margin=close_margin,
         requirements=requirements,
         commands=commands,
+        plans=plans,
+        version=content_version(questions, requirements),
         question_index=MappingProxyType({question.id: index for index, question in enumerate(questions)}),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rapidfuzz import fuzz, process
 from transitions import Machine
 
 from dialogs.commands import COMMANDS_BY_KIND
@@ -11,12 +12,23 @@ from dialogs.content import PATH_IDS, Content, Option, Question
 from dialogs.events import Event, EventKind
 from dialogs.machine import build_machine, state_names
 from dialogs.replies import Outcome, Reply
-from dialogs.scoring import Answer, score, unsure_outlook
-from dialogs.session import EXPLAINING, NEW, QUESTION_PREFIX, RESULT, Session, next_generation, question_state
-from dialogs.understanding import Interpreter, Reading
+from dialogs.scoring import Answer, score
+from dialogs.session import (
+    CHANGING_PREFIX,
+    EXPLAINING,
+    NEW,
+    RESULT,
+    Session,
+    is_asking,
+    next_generation,
+    question_state,
+)
+from dialogs.understanding import Interpreter, Reading, phrase_key
 from dialogs.views import Views
+from dialogs.what_if import smallest_change, unsure_outlook
 
 DEFAULT_RETENTION_DAYS = 90
+QUESTION_NAME_SIMILARITY = 75
 
 
 class Turn:
@@ -34,12 +46,27 @@ class Turn:
         self.acknowledge = False
         #: Candidate option ids for "Did you mean ...?".
         self.candidates: tuple[str, ...] = ()
+        #: The path to check in about in two weeks, when the person asked for it.
+        self.checkin: str | None = None
         self._content = engine.content
         self._views = engine.views
-        self._engine = engine
+
+    def __getattr__(self, name: str) -> bool:
+        """``names_<question>`` conditions: the change event names that question (the machine has
+        one transition per question, each guarded by its own condition)."""
+        if name.startswith("names_"):
+            return lambda: self.event.question == name[len("names_"):]  # type: ignore[return-value]
+        raise AttributeError(name)
 
     # -- conditions ---------------------------------------------------------------------
+    @property
+    def is_changing(self) -> bool:
+        return self.state.startswith(CHANGING_PREFIX)
+
     def _current_index(self) -> int:
+        """The question being asked: the next unanswered one, or the one being changed."""
+        if self.is_changing:
+            return self._content.question_index[self.state[len(CHANGING_PREFIX):]]
         return len(self.answers)
 
     def _chosen_option(self) -> Option | None:
@@ -49,15 +76,16 @@ class Turn:
         return self._content.questions[index].option(self.event.option)
 
     def is_current_button(self) -> bool:
-        """A typed command, or a button shown for the current question of this quiz."""
+        """A typed command, or a button shown for this quiz (and, for answers and Back, for
+        the question being asked)."""
         if not self.event.via_button:
             return True
+        if self.event.generation != self.generation:
+            return False
+        if self.event.kind is EventKind.CHANGE:
+            return len(self.answers) == len(self._content.questions)
         index = self._current_index()
-        return (
-            self.event.generation == self.generation
-            and index < len(self._content.questions)
-            and self.event.question == self._content.questions[index].id
-        )
+        return index < len(self._content.questions) and self.event.question == self._content.questions[index].id
 
     def accepts_answer(self) -> bool:
         """The event answers the current question with one of its options."""
@@ -65,12 +93,17 @@ class Turn:
 
     # -- state changes -------------------------------------------------------------------
     def record_answer(self) -> None:
-        """Append the chosen option and close the question it answered."""
+        """Record the chosen option (appended, or replacing the one being changed) and close
+        the question it answered."""
         index = self._current_index()
         option = self._chosen_option()
         assert option is not None  # guarded by accepts_answer
-        self.answers.append((self._content.questions[index].id, option.id))
-        self.closed_prompt = self._views.answered(index, option)
+        answer = (self._content.questions[index].id, option.id)
+        if self.is_changing:
+            self.answers[index] = answer
+        else:
+            self.answers.append(answer)
+        self.closed_prompt = self._views.answered(index, option, changing=self.is_changing)
         if self.acknowledge:
             self._say(self._views.text("understood", label=option.label))
 
@@ -96,7 +129,7 @@ class Turn:
             self._say(self._views.text(key))
 
     def _ask_current(self) -> None:
-        self._say(self._views.question(self._current_index(), self.generation))
+        self._say(self._views.question(self._current_index(), self.generation, changing=self.is_changing))
 
     def show_current_question(self) -> None:
         self._ask_current()
@@ -125,33 +158,43 @@ class Turn:
         self._say(self._views.text("finished_hint"))
 
     def show_suggestions(self) -> None:
-        index = self._current_index()
-        self._say(self._views.suggestions(index, self.candidates, self.generation))
+        self._say(self._views.suggestions(self._current_index(), self.candidates, self.generation))
 
     def show_result(self) -> None:
         result = score(self._content, self.answers)
+        flip = None if result.all_unsure else smallest_change(self._content, self.answers)
         outlook = unsure_outlook(self._content, self.answers) if result.unsure else None
-        self._say(self._views.result(result, outlook))
+        self._say(self._views.result(result, flip, outlook, self.answers))
 
     def show_why(self) -> None:
         self._say(self._views.why(score(self._content, self.answers)))
 
-    def show_why_not_ready(self) -> None:
-        self._say(self._views.text("why_not_ready"))
+    def show_plan(self) -> None:
+        self._say(self._views.plan(score(self._content, self.answers).recommended))
+
+    def show_change_menu(self) -> None:
+        self._say(self._views.change_menu(self.answers, self.generation))
+
+    def request_reminder(self) -> None:
+        self.checkin = score(self._content, self.answers).recommended
+        self._notify("checkin_set")
+
+    def show_not_ready(self) -> None:
+        self._say(self._views.text("result_not_ready"))
         if self.state != NEW:
             self._ask_current()
 
     def show_explanation(self) -> None:
-        path_id = self._engine.path_id(self.event.text)
+        path_id = self.event.text if self.event.text in PATH_IDS else ""
         finished = self.state in (RESULT, EXPLAINING)
-        if path_id in PATH_IDS:
+        if path_id:
             self._say(self._views.explanation(path_id, with_buttons=finished))
         elif self.event.text:
             self._say(self._views.text("explain_unknown", choices=", ".join(PATH_IDS)))
             self._say(self._views.explain_menu())
         else:
             self._say(self._views.explain_menu())
-        if self.state.startswith(QUESTION_PREFIX):
+        if is_asking(self.state):
             self._say(self._views.text("continue_quiz"))
             self._ask_current()
 
@@ -159,7 +202,10 @@ class Turn:
         """A button that is not for the current question (stale), or a current one with an
         unknown option (forged); typed input gets the hint instead."""
         if not self.event.via_button:
-            self.show_hint()
+            if is_asking(self.state):
+                self.show_hint()
+            else:
+                self.show_finished_hint()
             return
         self.notice = self._content.texts["invalid_button" if self.is_current_button() else "stale_button"]
 
@@ -180,6 +226,10 @@ class DialogEngine:
         self.machine: Machine = build_machine(content)
         self.interpreter = Interpreter(content)
         self._states = frozenset(state_names(content))
+        self._question_names = {
+            phrase_key(name): question.id
+            for question in content.questions for name in (question.id, question.factor)
+        }
 
     def path_id(self, text: str) -> str:
         """The path an /explain argument names (forgiving), or '' when it names none."""
@@ -187,10 +237,23 @@ class DialogEngine:
             return text
         return self.interpreter.path_named(text) or ""
 
+    def question_named(self, text: str) -> str:
+        """The question a /change argument names: its number, id or factor (forgiving); ''."""
+        key = phrase_key(text)
+        if key.isascii() and key.isdigit() and 1 <= int(key) <= len(self.content.questions):
+            return self.content.questions[int(key) - 1].id
+        if key in self._question_names:
+            return self._question_names[key]
+        found = process.extractOne(key, list(self._question_names), scorer=fuzz.partial_ratio,
+                                   score_cutoff=QUESTION_NAME_SIMILARITY) if len(key) >= 3 else None
+        return self._question_names[found[0]] if found else ""
+
     def current_question(self, session: Session) -> Question | None:
         """The question being asked, or None when no question is open."""
+        if session.state.startswith(CHANGING_PREFIX):
+            return self.content.question(session.state[len(CHANGING_PREFIX):])
         index = len(session.answers)
-        if not session.state.startswith(QUESTION_PREFIX) or index >= len(self.content.questions):
+        if not is_asking(session.state) or index >= len(self.content.questions):
             return None
         return self.content.questions[index]
 
@@ -203,7 +266,9 @@ class DialogEngine:
                 break
             answers.append((question_id, option_id))
         if len(answers) == len(questions):
-            state = session.state if session.state in (RESULT, EXPLAINING) else RESULT
+            keep = session.state in (RESULT, EXPLAINING) or (
+                session.state.startswith(CHANGING_PREFIX) and session.state in self._states)
+            state = session.state if keep else RESULT
         elif not answers and session.state == NEW:
             state = NEW
         else:
@@ -212,23 +277,30 @@ class DialogEngine:
             return session
         return replace(session, state=state, answers=tuple(answers))
 
+    def _read_text(self, session: Session, event: Event) -> tuple[Event, str, bool, tuple[str, ...]]:
+        """What typed text means here: (event, trigger, acknowledge, candidates)."""
+        question = self.current_question(session)
+        understood = self.interpreter.read(event.text, question)
+        if understood.reading is Reading.COMMAND and understood.event is not None:
+            return understood.event, understood.event.kind.value, False, ()
+        if understood.reading is Reading.ANSWER and question is not None:
+            answer = Event(EventKind.ANSWER, question=question.id, option=understood.options[0],
+                           generation=session.generation)
+            return answer, "answer", understood.how != "exact", ()
+        if understood.reading is Reading.SUGGEST:
+            return event, "suggest", False, understood.options
+        return event, "hint", False, ()
+
     def handle(self, session: Session, event: Event) -> Outcome:
         """Apply one event; the returned session is what must be stored before replying."""
         session = self.normalise(session)
         trigger, acknowledge, candidates = event.kind.value, False, ()
         if event.kind is EventKind.TEXT:
-            question = self.current_question(session)
-            understood = self.interpreter.read(event.text, question)
-            if understood.reading is Reading.COMMAND and understood.event is not None:
-                event, trigger = understood.event, understood.event.kind.value
-            elif understood.reading is Reading.ANSWER and question is not None:
-                event = Event(EventKind.ANSWER, question=question.id, option=understood.options[0],
-                              generation=session.generation)
-                trigger, acknowledge = "answer", understood.how != "exact"
-            elif understood.reading is Reading.SUGGEST:
-                trigger, candidates = "suggest", understood.options
-            else:
-                trigger = "hint"
+            event, trigger, acknowledge, candidates = self._read_text(session, event)
+        if event.kind is EventKind.EXPLAIN:
+            event = replace(event, text=self.path_id(event.text) or event.text)
+        if event.kind is EventKind.CHANGE and not event.via_button and event.text:
+            event = replace(event, question=self.question_named(event.text) or "?")
         command = COMMANDS_BY_KIND.get(event.kind)
         if command is not None and command.info_text is not None:
             return Outcome(session, (self.views.info(command.info_text, retention_days=self.retention_days),))
@@ -237,10 +309,32 @@ class DialogEngine:
         if event.kind is EventKind.FORGET:
             fresh = Session(chat_id=session.chat_id, prompt_message_id=session.prompt_message_id)
             return Outcome(fresh, (self.views.text("forget_done"),), forget=True)
+        if event.kind is EventKind.SHARED:
+            shared = self.shared_result(event.answers)
+            if shared is not None:
+                return Outcome(session, (shared,))
+            event, trigger = Event(EventKind.START), "start"
+            intro: tuple[Reply, ...] = (self.views.text("shared_invalid"),)
+        else:
+            intro = ()
+        if event.kind is EventKind.SHARE:
+            return Outcome(session)  # a link button; nothing to do if a front end sends it
         turn = Turn(self, session, event)
         turn.acknowledge, turn.candidates = acknowledge, candidates
         self.machine.events[trigger].trigger(turn)
         answers = tuple(turn.answers)
         changed = (turn.state, answers, turn.generation) != (session.state, session.answers, session.generation)
         new_session = replace(session, state=turn.state, answers=answers, generation=turn.generation) if changed else session
-        return Outcome(new_session, tuple(turn.replies), changed, turn.closed_prompt, turn.notice)
+        return Outcome(new_session, (*intro, *turn.replies), changed, turn.closed_prompt, turn.notice,
+                       checkin=turn.checkin)
+
+    def shared_result(self, answers: tuple[Answer, ...]) -> Reply | None:
+        """Someone else's complete answers as their result; None if they do not fit the content."""
+        questions = self.content.questions
+        if len(answers) != len(questions):
+            return None
+        for (question_id, option_id), question in zip(answers, questions):
+            if question_id != question.id or question.option(option_id) is None:
+                return None
+        result = score(self.content, answers)
+        return None if result.all_unsure else self.views.shared_result(result)

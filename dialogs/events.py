@@ -19,13 +19,19 @@ class EventKind(str, Enum):
     HELP = "help"
     PRIVACY = "privacy"
     FORGET = "forget"
+    PLAN = "plan"
+    CHANGE = "change"
+    REMIND = "remind"
+    SHARE = "share"
+    SHARED = "shared"
     UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class Event:
     """One input. Button events carry the question and quiz generation they were shown for,
-    so that a stale or replayed button can be recognised and ignored."""
+    so that a stale or replayed button can be recognised and ignored. ``answers`` carries a
+    whole answer set (a shared result, or what a Share button shares)."""
 
     kind: EventKind
     text: str = ""
@@ -33,3 +39,4 @@ class Event:
     option: str = ""
     generation: int | None = None
     via_button: bool = False
+    answers: tuple[tuple[str, str], ...] = ()

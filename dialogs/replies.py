@@ -16,6 +16,8 @@ class Style(str, Enum):
     BOLD = "bold"
     ITALIC = "italic"
     QUOTE = "quote"
+    #: A quotation shown collapsed until tapped (Telegram's expandable blockquote).
+    EXPANDABLE_QUOTE = "expandable_quote"
 
 
 class Role(str, Enum):
@@ -45,12 +47,23 @@ class Button:
 
 
 @dataclass(frozen=True)
+class ResultCard:
+    """What a result picture shows: the headline and (path name, score, ruled out) bars."""
+
+    headline: str
+    bars: tuple[tuple[str, int, bool], ...]
+    ruled_out: str
+
+
+@dataclass(frozen=True)
 class Reply:
-    """One message to show: styled spans and rows of buttons."""
+    """One message to show: styled spans and rows of buttons; a result may carry a card that
+    front ends able to show pictures draw and send with it."""
 
     spans: tuple[Span, ...]
     buttons: tuple[tuple[Button, ...], ...] = ()
     role: Role = Role.INFO
+    card: ResultCard | None = None
 
     @property
     def plain_text(self) -> str:
@@ -64,7 +77,8 @@ class Outcome:
 
     ``closed_prompt`` is the question the person just answered, re-rendered with their choice
     and no buttons, for front ends that can edit the message that asked it. ``notice`` is a
-    short acknowledgement for a button press (a toast on Telegram).
+    short acknowledgement for a button press (a toast on Telegram). ``checkin`` asks for a
+    check-in reminder about this recommended path (the service stores it).
     """
 
     session: Session
@@ -73,3 +87,4 @@ class Outcome:
     closed_prompt: Reply | None = None
     notice: str = ""
     forget: bool = False
+    checkin: str | None = None

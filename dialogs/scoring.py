@@ -151,39 +151,3 @@ def result_excerpts(content: Content, result: Result) -> tuple[str, ...]:
         if excerpt_id not in chosen:
             chosen.append(excerpt_id)
     return tuple(chosen[:MAX_RESULT_EXCERPTS])
-
-
-@dataclass(frozen=True)
-class UnsureOutlook:
-    """Whether the recommendation holds whatever the person answers where they were unsure;
-    if not, one answer there that would change it (``changer``: question, option, new path)."""
-
-    holds: bool
-    changer: tuple[Question, Option, str] | None = None
-
-
-def unsure_outlook(content: Content, answers: Sequence[Answer]) -> UnsureOutlook:
-    """Try every real answer in place of each "Not sure" (3^k combinations, k <= 7)."""
-    base = score(content, answers).recommended
-    unsure_positions = [i for i, (q, o) in enumerate(answers) if content.question(q).option(o).is_not_sure]  # type: ignore[union-attr]
-    if not unsure_positions:
-        return UnsureOutlook(True)
-    for position in unsure_positions:  # one answer changed, the others left unsure
-        question = content.question(answers[position][0])
-        assert question is not None
-        for option in question.options:
-            changed = list(answers)
-            changed[position] = (question.id, option.id)
-            new = score(content, changed).recommended
-            if new != base:
-                return UnsureOutlook(False, (question, option, new))
-    import itertools
-
-    choices = [[(answers[p][0], o.id) for o in content.question(answers[p][0]).options] for p in unsure_positions]  # type: ignore[union-attr]
-    for combination in itertools.product(*choices):
-        changed = list(answers)
-        for position, answer in zip(unsure_positions, combination):
-            changed[position] = answer
-        if score(content, changed).recommended != base:
-            return UnsureOutlook(False)
-    return UnsureOutlook(True)

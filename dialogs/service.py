@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -21,6 +22,7 @@ from dialogs.session import GENERATION_LIMIT, Session
 from dialogs.storage import SessionStore
 
 MAX_CONFLICT_RETRIES = 5
+DEFAULT_CHECKIN_AFTER_SECONDS = 14 * 86_400
 #: Prompt message ids waiting to be written; past this many they are flushed in one transaction.
 MAX_PENDING_PROMPTS = 512
 
@@ -60,11 +62,14 @@ class DialogService:
     """Engine plus store: the one entry point every front end calls."""
 
     def __init__(
-        self, engine: DialogEngine, store: SessionStore, first_generation: Callable[[], int] = random_generation
+        self, engine: DialogEngine, store: SessionStore, first_generation: Callable[[], int] = random_generation,
+        checkin_after: float = DEFAULT_CHECKIN_AFTER_SECONDS, clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
         self.store = store
         self._first_generation = first_generation
+        self._checkin_after = checkin_after
+        self._clock = clock
         self._locks = ChatLocks()
         #: Which message shows each chat's current question, not yet written. It rides along
         #: with the chat's next committed answer (no extra fsync per question); losing it in
@@ -79,6 +84,8 @@ class DialogService:
                 if chat_id in self._pending_prompts:
                     session = replace(session, prompt_message_id=self._pending_prompts[chat_id])
                 outcome = self.engine.handle(session, event)
+                if outcome.checkin is not None:
+                    await self.store.set_checkin(chat_id, outcome.checkin, self._clock() + self._checkin_after)
                 if outcome.forget:
                     await self.store.delete(chat_id)
                     self._pending_prompts.pop(chat_id, None)

@@ -8,6 +8,8 @@ NEW = "new"
 RESULT = "result"
 EXPLAINING = "explaining"
 QUESTION_PREFIX = "asking_"
+#: Asking one question again from the result ("Change an answer"); answering returns to it.
+CHANGING_PREFIX = "changing_"
 
 #: Generations wrap below this bound (it keeps callback data short).
 GENERATION_LIMIT = 10**9
@@ -24,6 +26,16 @@ def next_generation(generation: int) -> int:
 def question_state(question_id: str) -> str:
     """The machine state that asks ``question_id``."""
     return QUESTION_PREFIX + question_id
+
+
+def changing_state(question_id: str) -> str:
+    """The machine state that asks ``question_id`` again after the result."""
+    return CHANGING_PREFIX + question_id
+
+
+def is_asking(state: str) -> bool:
+    """A question is open (during the quiz, or being changed after it)."""
+    return state.startswith((QUESTION_PREFIX, CHANGING_PREFIX))
 
 
 @dataclass(frozen=True)

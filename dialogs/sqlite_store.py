@@ -31,6 +31,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE sessions ADD COLUMN prompt_message_id INTEGER",
         "CREATE INDEX sessions_updated_at ON sessions (updated_at)",
     ),
+    (
+        """CREATE TABLE checkins (
+               chat_id    INTEGER PRIMARY KEY,
+               path       TEXT    NOT NULL,
+               due_at     REAL    NOT NULL,
+               created_at REAL    NOT NULL
+           )""",
+        "CREATE INDEX checkins_due_at ON checkins (due_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _Operation = Callable[[aiosqlite.Connection, float], Awaitable[Any]]
@@ -157,9 +166,41 @@ class SqliteSessionStore:
             await self._write(lambda db, now: db.executemany(_SET_PROMPT, rows))
 
     async def delete(self, chat_id: int) -> int:
-        """Delete every row about ``chat_id``."""
-        cursor = await self._write(lambda db, now: db.execute("DELETE FROM sessions WHERE chat_id = ?", (chat_id,)))
-        return max(cursor.rowcount, 0)
+        """Delete every row about ``chat_id`` (its session and any check-in)."""
+
+        async def delete_all(db: aiosqlite.Connection, now: float) -> int:
+            removed = 0
+            for table in ("sessions", "checkins"):
+                cursor = await db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))  # noqa: S608 - fixed names
+                removed += max(cursor.rowcount, 0)
+            return removed
+
+        return int(await self._write(delete_all))
+
+    async def set_checkin(self, chat_id: int, path: str, due_at: float) -> None:
+        """Remember to check in with ``chat_id`` at ``due_at`` about ``path`` (replacing any earlier one)."""
+        await self._write(lambda db, now: db.execute(
+            "INSERT INTO checkins (chat_id, path, due_at, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (chat_id) DO UPDATE SET path = excluded.path, due_at = excluded.due_at",
+            (chat_id, path, due_at, now)))
+
+    async def claim_due_checkins(self, now: float, limit: int) -> list[tuple[int, str]]:
+        """Remove and return up to ``limit`` check-ins due by ``now``: each is handed out once."""
+
+        async def claim(db: aiosqlite.Connection, _: float) -> list[tuple[int, str]]:
+            rows = await db.execute_fetchall(
+                "DELETE FROM checkins WHERE chat_id IN "
+                "(SELECT chat_id FROM checkins WHERE due_at <= ? ORDER BY due_at LIMIT ?) RETURNING chat_id, path",
+                (now, limit))
+            return [(int(row[0]), str(row[1])) for row in rows]
+
+        return list(await self._write(claim))
+
+    async def next_checkin_due(self) -> float | None:
+        """When the earliest check-in is due, or None."""
+        async with self._connection().execute("SELECT MIN(due_at) FROM checkins") as cursor:
+            row = await cursor.fetchone()
+        return float(row[0]) if row and row[0] is not None else None
 
     async def purge_older_than(self, cutoff: float) -> int:
         """Delete sessions idle since before ``cutoff``."""

@@ -34,7 +34,17 @@ class SessionStore(Protocol):
         """set_prompt for several chats at once, in one transaction."""
 
     async def delete(self, chat_id: int) -> int:
-        """Delete every row about ``chat_id``; return how many rows were removed."""
+        """Delete every row about ``chat_id`` (session and check-in); return how many rows were removed."""
+
+    async def set_checkin(self, chat_id: int, path: str, due_at: float) -> None:
+        """Remember to check in with ``chat_id`` at ``due_at`` about ``path`` (replacing any earlier one)."""
+
+    async def claim_due_checkins(self, now: float, limit: int) -> list[tuple[int, str]]:
+        """Remove and return up to ``limit`` check-ins due by ``now``; each is returned once,
+        even to several processes sharing the store."""
+
+    async def next_checkin_due(self) -> float | None:
+        """When the earliest check-in is due, or None."""
 
     async def purge_older_than(self, cutoff: float) -> int:
         """Delete sessions not updated since ``cutoff`` (epoch seconds); return how many."""

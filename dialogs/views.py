@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dialogs.commands import COMMANDS
-from dialogs.content import Content, Option, Question
+from dialogs.content import PATH_IDS, Content, Option, Question
 from dialogs.events import Event, EventKind
-from dialogs.replies import Button, Reply, Role, Span, Style
-from dialogs.scoring import Result, UnsureOutlook, deciding_answers, result_excerpts
+from dialogs.replies import Button, Reply, ResultCard, Role, Span, Style
+from dialogs.scoring import Answer, Contribution, Result, deciding_answers, result_excerpts
+from dialogs.what_if import Flip, UnsureOutlook
 
 PROGRESS_WIDTH = 7
+BAR_WIDTH = 10
 
 
 class Views:
@@ -38,7 +42,15 @@ class Views:
         """The welcome message."""
         return self.text("greeting", total=len(self._content.questions))
 
-    def _header(self, index: int) -> Span:
+    def points(self, count: int) -> str:
+        """'1 point', '3 points'."""
+        return self._texts.render("points_one" if abs(count) == 1 else "points_other", count=count)
+
+    # -- questions -------------------------------------------------------------------------
+    def _header(self, index: int, changing: bool) -> Span:
+        if changing:
+            question = self._content.questions[index]
+            return Span(self._texts.render("changing_header", factor=question.factor) + "\n\n")
         total = len(self._content.questions)
         filled = round(PROGRESS_WIDTH * index / total)
         bar = self._texts["progress_filled"] * filled + self._texts["progress_empty"] * (PROGRESS_WIDTH - filled)
@@ -50,19 +62,30 @@ class Views:
         event = Event(EventKind.ANSWER, question=question.id, option=option.id, generation=generation, via_button=True)
         return Button(option.label, event, shortcut=str(number))
 
-    def question(self, index: int, generation: int) -> Reply:
-        """Question ``index`` with one button per option, then "Not sure" (and Back after the first)."""
+    def question(self, index: int, generation: int, changing: bool = False) -> Reply:
+        """Question ``index`` with one button per option, then "Not sure" (and Back after the
+        first question; when changing an answer, Back returns to the result)."""
         question = self._content.questions[index]
         rows: list[tuple[Button, ...]] = [
             (self._answer_button(question, option, generation),) for option in question.options
         ]
         last_row = [self._answer_button(question, question.not_sure, generation)]
-        if index > 0:
+        if index > 0 or changing:
             back = Event(EventKind.BACK, question=question.id, generation=generation, via_button=True)
             last_row.append(Button(self._texts["button_back"], back, shortcut="/back"))
         rows.append(tuple(last_row))
-        spans = (self._header(index), Span(question.text, Style.BOLD))
+        spans = (self._header(index, changing), Span(question.text, Style.BOLD))
         return Reply(spans, tuple(rows), Role.QUESTION)
+
+    def answered(self, index: int, option: Option, changing: bool = False) -> Reply:
+        """Question ``index`` as it reads once answered: the choice shown, no buttons."""
+        question = self._content.questions[index]
+        spans = (
+            self._header(index, changing),
+            Span(question.text, Style.BOLD),
+            Span("\n" + self._texts.render("answered", label=option.label), Style.ITALIC),
+        )
+        return Reply(spans, (), Role.INFO)
 
     def suggestions(self, index: int, option_ids: tuple[str, ...], generation: int) -> Reply:
         """ "Did you mean ...?" with the candidate answers as buttons (the question stays open)."""
@@ -75,122 +98,205 @@ class Views:
         rows = tuple((self._answer_button(question, option, generation),) for option in options)
         return Reply((Span(text),), rows, Role.INFO)
 
-    def answered(self, index: int, option: Option) -> Reply:
-        """Question ``index`` as it reads once answered: the choice shown, no buttons."""
-        question = self._content.questions[index]
-        spans = (
-            self._header(index),
-            Span(question.text, Style.BOLD),
-            Span("\n" + self._texts.render("answered", label=option.label), Style.ITALIC),
-        )
-        return Reply(spans, (), Role.INFO)
-
     def hint(self, question: Question) -> Reply:
         """What to say when typed text matches no option."""
         return self.text("answer_hint", count=len(question.choices))
 
+    def change_menu(self, answers: Sequence[Answer], generation: int) -> Reply:
+        """Every question with the current answer; pressing one asks it again."""
+        rows = []
+        for number, (question_id, option_id) in enumerate(answers, start=1):
+            question = self._content.question(question_id)
+            option = question.option(option_id) if question else None
+            if question is None or option is None:
+                continue
+            label = self._texts.render("change_button", factor=question.factor, answer=option.label)
+            event = Event(EventKind.CHANGE, question=question.id, generation=generation, via_button=True)
+            rows.append((Button(label, event, shortcut=f"/change {number}"),))
+        rows.append((self._result_button("button_back_to_result", EventKind.START, "/start"),))
+        return Reply((Span(self._texts["change_menu"]),), tuple(rows), Role.INFO)
+
+    # -- results ---------------------------------------------------------------------------
     def _path_name(self, path_id: str) -> str:
         return self._content.paths[path_id].name
 
-    def _excerpt_spans(self, excerpt_ids: tuple[str, ...]) -> list[Span]:
-        spans: list[Span] = []
+    def _quotes(self, excerpt_ids: Sequence[str], style: Style) -> list[Span]:
+        """Quotes with their attribution; collapsed into one expandable block for results."""
+        lines = []
         for excerpt_id in excerpt_ids:
             excerpt = self._content.excerpts[excerpt_id]
-            spans.append(Span(f"“{excerpt.text}”\n", Style.QUOTE))
             attribution = self._texts.render("attribution", title=self._content.article_title, section=excerpt.section)
-            spans.append(Span(attribution + "\n", Style.ITALIC))
-        return spans
+            lines.append(f"“{excerpt.text}”\n{attribution}")
+        if style is Style.EXPANDABLE_QUOTE:
+            return [Span("\n\n".join(lines), style)] if lines else []
+        return [Span(line + "\n", Style.QUOTE) for line in lines]
 
-    def result_buttons(self) -> tuple[tuple[Button, ...], ...]:
-        """Explain each path, see why, start over."""
-        explain_row = tuple(
-            Button(self._texts.render("button_explain", path=path.name),
-                   Event(EventKind.EXPLAIN, text=path.id, via_button=True), shortcut=f"/explain {path.id}")
-            for path in self._content.paths.values()
-        )
-        return (
-            explain_row[:2],
-            explain_row[2:],
-            (Button(self._texts["button_why"], Event(EventKind.WHY, via_button=True), shortcut="/why"),
-             self._restart_button()),
-        )
+    def _result_button(self, key: str, kind: EventKind, shortcut: str, **values: object) -> Button:
+        return Button(self._texts.render(key, **values), Event(kind, via_button=True), shortcut=shortcut)
 
     def _restart_button(self) -> Button:
-        return Button(self._texts["button_restart"], Event(EventKind.RESTART, via_button=True), shortcut="/restart")
+        return self._result_button("button_restart", EventKind.RESTART, "/restart")
 
-    def _unsure_spans(self, result: Result, outlook: UnsureOutlook | None) -> list[Span]:
-        """Which answers were "Not sure", and whether the recommendation depends on them."""
+    def result_buttons(self, answers: Sequence[Answer] = ()) -> tuple[tuple[Button, ...], ...]:
+        """What now, change an answer, why, share, remind me, the paths, start over."""
+        share = Button(self._texts["button_share"], Event(EventKind.SHARE, answers=tuple(answers), via_button=True))
+        return (
+            (self._result_button("button_plan", EventKind.PLAN, "/plan"),
+             self._result_button("button_why", EventKind.WHY, "/why")),
+            (self._result_button("button_change", EventKind.CHANGE, "/change"), share),
+            (self._result_button("button_remind", EventKind.REMIND, "/remind"),),
+            (self._result_button("button_explain_menu", EventKind.EXPLAIN, "/explain"), self._restart_button()),
+        )
+
+    def _clarity(self, result: Result) -> str:
+        if result.runner_up is None or result.margin is None:
+            return self._texts["result_alone"]
+        runner_up = self._path_name(result.runner_up)
+        if result.margin == 0:
+            return self._texts.render("result_tied", runner_up=runner_up)
+        key = "result_close" if result.is_close else "result_clear"
+        return self._texts.render(key, runner_up=runner_up, margin=self.points(result.margin))
+
+    def _bars(self, result: Result) -> list[Span]:
+        top = max(max(result.scores.values()), 1)
+        spans = []
+        others = [path_id for path_id in result.ranking if path_id != result.recommended]
+        for path_id in (result.recommended, *others):
+            filled = round(BAR_WIDTH * result.scores[path_id] / top)
+            bar = self._texts["progress_filled"] * filled + self._texts["progress_empty"] * (BAR_WIDTH - filled)
+            key = "result_bar_ruled_out" if path_id in result.excluded else "result_bar"
+            line = self._texts.render(key, bar=bar, score=result.scores[path_id], path=self._path_name(path_id))
+            spans.append(Span(line + "\n", Style.BOLD if path_id == result.recommended else Style.PLAIN))
+        return spans
+
+    def gains(self, contribution: Contribution) -> str:
+        """What one answer gave each path: '+3 Side hustle, +1 Hybrid' (or 'no points')."""
+        parts = [
+            self._texts.render("why_gain", points=contribution.points(path_id), path=self._path_name(path_id))
+            for path_id in sorted(PATH_IDS, key=lambda p: -contribution.points(p))
+            if contribution.points(path_id) > 0
+        ]
+        return ", ".join(parts) or self._texts["why_no_points"]
+
+    def _flip_line(self, flip: Flip | None) -> str:
+        if flip is None:
+            return self._texts["result_robust"]
+        first = flip.changes[0]
+        path = self._path_name(flip.path)
+        if len(flip.changes) == 1:
+            return self._texts.render("result_flip_one", answer=first.option.label, factor=first.question.factor, path=path)
+        second = flip.changes[1]
+        return self._texts.render("result_flip_two", answer=first.option.label, factor=first.question.factor,
+                                  answer2=second.option.label, factor2=second.question.factor, path=path)
+
+    def _unsure_line(self, result: Result, outlook: UnsureOutlook | None) -> list[Span]:
         if not result.unsure:
             return []
         factors = ", ".join(c.question.factor for c in result.unsure)
-        spans = [Span(self._texts.render("result_unsure", factors=factors) + "\n")]
-        if outlook is None:
-            return spans
-        if outlook.holds:
-            line = self._texts.render("result_unsure_holds", path=self._path_name(result.recommended))
-        elif outlook.changer is not None:
+        line = self._texts.render("result_unsure", factors=factors)
+        if outlook is not None and outlook.holds:
+            line += " " + self._texts.render("result_unsure_holds", path=self._path_name(result.recommended))
+        elif outlook is not None and outlook.changer is not None:
             question, option, path_id = outlook.changer
-            line = self._texts.render("result_unsure_changes", answer=option.label, factor=question.factor,
-                                      path=self._path_name(path_id))
-        else:
-            line = self._texts["result_unsure_depends"]
-        spans.append(Span(line + "\n"))
-        return spans
+            line += " " + self._texts.render("result_unsure_changes", answer=option.label, factor=question.factor,
+                                             path=self._path_name(path_id))
+        elif outlook is not None:
+            line += " " + self._texts["result_unsure_depends"]
+        return [Span(line + "\n")]
+
+    def card(self, result: Result) -> ResultCard:
+        """What the result picture shows: the headline and the three scores."""
+        others = [path_id for path_id in result.ranking if path_id != result.recommended]
+        return ResultCard(
+            headline=self._texts.render("result_headline", path=self._path_name(result.recommended)),
+            bars=tuple((self._path_name(p), result.scores[p], p in result.excluded) for p in (result.recommended, *others)),
+            ruled_out=self._texts["card_ruled_out"],
+        )
+
+    def result(self, result: Result, flip: Flip | None = None, outlook: UnsureOutlook | None = None,
+               answers: Sequence[Answer] = ()) -> Reply:
+        """One phone screen: the headline, how clear it is, the scores as bars, what decided it,
+        what would change it, then the article's words collapsed, then the buttons."""
+        if result.all_unsure:
+            return self.not_enough()
+        best = self._path_name(result.recommended)
+        spans: list[Span] = [
+            Span(self._texts.render("result_headline", path=best) + "\n", Style.BOLD),
+            Span(self._clarity(result) + "\n\n"),
+            *self._bars(result),
+        ]
+        for path_id, exclusion in result.excluded.items():
+            spans.append(Span(self._texts.render("result_excluded", path=self._path_name(path_id),
+                                                 why=exclusion.requirement.unmet) + "\n", Style.ITALIC))
+        spans.append(Span("\n" + self._texts["result_decided_title"] + "\n", Style.BOLD))
+        for contribution in deciding_answers(result):
+            line = self._texts.render("result_decided_line", answer=contribution.option.label,
+                                      points=self.points(contribution.points(result.recommended)))
+            spans.append(Span(line + "\n"))
+        spans.extend(self._unsure_line(result, outlook))
+        spans.append(Span("\n" + self._flip_line(flip) + "\n"))
+        spans.extend(self._quotes(result_excerpts(self._content, result), Style.EXPANDABLE_QUOTE))
+        return Reply(tuple(spans), self.result_buttons(answers), Role.RESULT, card=self.card(result))
 
     def not_enough(self) -> Reply:
         """Every answer was "Not sure": say so honestly and offer to start over."""
         return Reply((Span(self._texts["result_all_unsure"]),), ((self._restart_button(),),), Role.RESULT)
 
-    def result(self, result: Result, outlook: UnsureOutlook | None = None) -> Reply:
-        """Headline naming only the recommendation, scores, deciding answers, excerpts, offer."""
-        if result.all_unsure:
-            return self.not_enough()
-        best = self._path_name(result.recommended)
-        spans: list[Span] = [Span(self._texts.render("result_headline", path=best) + "\n", Style.BOLD), Span("\n")]
-        spans.append(Span(self._texts["result_scores_title"] + "\n", Style.BOLD))
-        others = [path_id for path_id in result.ranking if path_id != result.recommended]
-        for path_id in (result.recommended, *others):
-            key = "result_score_ruled_out" if path_id in result.excluded else "result_score_line"
-            line = self._texts.render(key, path=self._path_name(path_id), score=result.scores[path_id])
-            spans.append(Span(line + "\n", Style.BOLD if path_id == result.recommended else Style.PLAIN))
-        if result.runner_up is not None and result.margin is not None:
-            runner_up = self._path_name(result.runner_up)
-            if result.margin == 0:
-                line = self._texts.render("result_tied", runner_up=runner_up)
-            else:
-                key = "result_close" if result.is_close else "result_clear"
-                line = self._texts.render(key, runner_up=runner_up, margin=result.margin)
-            spans.append(Span(line + "\n"))
-        for path_id, exclusion in result.excluded.items():
-            line = self._texts.render("result_excluded", path=self._path_name(path_id), why=exclusion.requirement.unmet)
-            spans.append(Span(line + "\n"))
-        spans.extend(self._unsure_spans(result, outlook))
-        spans.append(Span("\n" + self._texts["result_reasons_title"] + "\n", Style.BOLD))
-        for contribution in deciding_answers(result):
-            spans.append(Span(f"• {contribution.option.reason}\n"))
-        spans.append(Span("\n" + self._texts["result_excerpts_title"] + "\n", Style.BOLD))
-        spans.extend(self._excerpt_spans(result_excerpts(self._content, result)))
-        spans.append(Span("\n" + self._texts["result_offer"]))
-        return Reply(tuple(spans), self.result_buttons(), Role.RESULT)
+    def shared_result(self, result: Result) -> Reply:
+        """Someone else's result, clearly marked, with a button to take the quiz oneself."""
+        spans: list[Span] = [
+            Span(self._texts["shared_title"] + "\n", Style.ITALIC),
+            Span(self._texts.render("shared_headline", path=self._path_name(result.recommended)) + "\n", Style.BOLD),
+            Span(self._clarity(result) + "\n\n"),
+            *self._bars(result),
+            Span("\n" + self._texts["shared_offer"]),
+        ]
+        take = self._result_button("button_take_quiz", EventKind.START, "/start")
+        return Reply(tuple(spans), ((take,),), Role.INFO)
 
     def why(self, result: Result) -> Reply:
-        """Every answer and how much it counted toward the recommendation."""
-        best = self._path_name(result.recommended)
-        spans: list[Span] = [Span(self._texts.render("why_title", path=best) + "\n\n", Style.BOLD)]
-        ranked = sorted(result.contributions, key=lambda c: c.points(result.recommended), reverse=True)
-        for contribution in ranked:
-            line = self._texts.render(
-                "why_line",
-                factor=contribution.question.factor,
-                answer=contribution.option.label,
-                points=contribution.points(result.recommended),
-                path=best,
-            )
+        """Every answer, what it gave to each path, ordered by how much it moved the winner
+        against the runner-up, with its reason; the totals are the scores shown."""
+        best, rival = result.recommended, result.runner_up
+
+        def moved(contribution: Contribution) -> int:
+            return contribution.points(best) - (contribution.points(rival) if rival else 0)
+
+        spans: list[Span] = [Span(self._texts.render("why_title", path=self._path_name(best)) + "\n\n", Style.BOLD)]
+        for contribution in sorted(result.contributions, key=moved, reverse=True):
+            line = self._texts.render("why_line", factor=contribution.question.factor,
+                                      answer=contribution.option.label, gains=self.gains(contribution))
             spans.append(Span(line + "\n"))
             spans.append(Span(contribution.option.reason + "\n", Style.ITALIC))
-        spans.append(Span("\n" + self._texts["why_footer"]))
-        return Reply(tuple(spans), self.result_buttons(), Role.INFO)
+        totals = ", ".join(
+            self._texts.render("why_total", path=self._path_name(p), points=self.points(result.scores[p]))
+            for p in result.ranking
+        )
+        spans.append(Span("\n" + self._texts.render("why_totals", totals=totals) + "\n", Style.BOLD))
+        spans.append(Span(self._texts["why_footer"]))
+        return Reply(tuple(spans), self.result_buttons(tuple((c.question.id, c.option.id) for c in result.contributions)),
+                     Role.INFO)
 
+    def plan(self, path_id: str) -> Reply:
+        """Three to five first steps on the path, each with the article words behind it."""
+        spans: list[Span] = [Span(self._texts.render("plan_title", path=self._path_name(path_id)) + "\n\n", Style.BOLD)]
+        for number, step in enumerate(self._content.plans[path_id], start=1):
+            spans.append(Span(self._texts.render("plan_step", number=number, step=step.text) + "\n"))
+        seen: list[str] = []
+        for step in self._content.plans[path_id]:
+            if step.excerpt not in seen:
+                seen.append(step.excerpt)
+        spans.extend(self._quotes(seen, Style.EXPANDABLE_QUOTE))
+        buttons = ((self._result_button("button_back_to_result", EventKind.START, "/start"), self._restart_button()),)
+        return Reply(tuple(spans), buttons, Role.INFO)
+
+    def checkin(self, path_id: str) -> Reply:
+        """The two-week check-in, with a button to retake the quiz and compare."""
+        spans = (Span(self._texts.render("checkin_message", path=self._path_name(path_id))),)
+        retake = self._result_button("button_retake", EventKind.RESTART, "/restart")
+        return Reply(spans, ((retake,),), Role.INFO)
+
+    # -- paths -----------------------------------------------------------------------------
     def explain_menu(self) -> Reply:
         """Ask which path to explain."""
         rows = tuple(
@@ -213,6 +319,7 @@ class Views:
             Span("\n" + texts["explain_fits_title"] + "\n", Style.BOLD),
             Span(path.fits + "\n\n"),
             Span(texts["explain_excerpts_title"] + "\n", Style.BOLD),
-            *self._excerpt_spans(path.excerpts),
+            *self._quotes(path.excerpts, Style.QUOTE),
         ]
-        return Reply(tuple(spans), self.result_buttons() if with_buttons else (), Role.INFO)
+        buttons = ((self._result_button("button_back_to_result", EventKind.START, "/start"),),) if with_buttons else ()
+        return Reply(tuple(spans), buttons, Role.INFO)

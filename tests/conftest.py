@@ -105,14 +105,15 @@ def headline_prefix(content: Content) -> str:
 
 
 def first_word(label: str) -> str:
-    return re.split(r"[^A-Za-z]+", label.strip().lstrip("◀↺▶ "), maxsplit=1)[0].lower()
+    return re.split(r"[^A-Za-z]+", label.strip().lstrip("◀↺▶✎⏰ "), maxsplit=1)[0].lower()
 
 
 def navigation_words(content: Content) -> set[str]:
     """Words that read like navigation: the loader's list, every command name, and the first
     word of every non-answer button the dialog shows (Back, About, Why, Start over)."""
     words = set(loader_navigation_words()) | {command.name for command in COMMANDS}
-    for key in ("button_back", "button_explain", "button_why", "button_restart"):
+    for key in ("button_back", "button_explain_menu", "button_why", "button_restart", "button_plan", "button_change",
+                "button_share", "button_remind", "button_back_to_result"):
         words.add(first_word(content.texts[key]))
     words.discard("")
     return words

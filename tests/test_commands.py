@@ -35,7 +35,8 @@ def test_every_command_is_covered() -> None:
     assert {c.name: c.kind for c in COMMANDS} == {
         "start": EventKind.START, "restart": EventKind.RESTART, "back": EventKind.BACK,
         "explain": EventKind.EXPLAIN, "why": EventKind.WHY, "help": EventKind.HELP,
-        "privacy": EventKind.PRIVACY, "forget": EventKind.FORGET,
+        "privacy": EventKind.PRIVACY, "forget": EventKind.FORGET, "plan": EventKind.PLAN,
+        "change": EventKind.CHANGE, "remind": EventKind.REMIND,
     }
 
 

@@ -34,16 +34,18 @@ def test_first_line_names_the_recommendation_and_no_other_path(content: Content,
         assert reply.role is Role.RESULT
 
 
-def test_all_three_scores_appear(content: Content, rendered: list) -> None:
+def test_all_three_scores_appear_as_bars(content: Content, rendered: list) -> None:
     for result, reply in rendered:
         lines = reply.plain_text.splitlines()
         for path_id in PATH_IDS:
-            key = "result_score_ruled_out" if path_id in result.excluded else "result_score_line"
-            assert content.texts.render(key, path=content.paths[path_id].name, score=result.scores[path_id]) in lines
+            key = "result_bar_ruled_out" if path_id in result.excluded else "result_bar"
+            suffix = content.texts.render(key, bar="", score=result.scores[path_id], path=content.paths[path_id].name)
+            assert any(line.endswith(suffix.strip()) for line in lines), (suffix, lines)
 
 
 def test_ruled_out_paths_and_margins_are_explained(content: Content, rendered: list) -> None:
     seen = set()
+    views = Views(content)
     for result, reply in rendered:
         text = reply.plain_text
         for path_id, exclusion in result.excluded.items():
@@ -59,35 +61,30 @@ def test_ruled_out_paths_and_margins_are_explained(content: Content, rendered: l
         else:
             key = "result_clear"
         seen.add(key)
-        assert content.texts.render(key, runner_up=runner_up, margin=result.margin) in text
+        assert content.texts.render(key, runner_up=runner_up, margin=views.points(result.margin or 0)) in text
+        assert "point(s)" not in text
     assert seen == {"result_tied", "result_close", "result_clear"}
 
 
-def test_two_or_three_quoted_excerpts_with_attribution(content: Content, rendered: list) -> None:
+def test_quotes_are_collapsed_with_their_attribution(content: Content, rendered: list) -> None:
     article = " ".join(content.article_text.split())
     for result, reply in rendered:
-        spans = list(reply.spans)
-        quotes = [i for i, span in enumerate(spans) if span.style is Style.QUOTE]
-        assert 2 <= len(quotes) <= 3
+        collapsed = [span for span in reply.spans if span.style is Style.EXPANDABLE_QUOTE]
+        assert len(collapsed) == 1 and collapsed is not None
+        assert reply.spans[-1] is collapsed[0]  # after everything visible
         expected_ids = result_excerpts(content, result)
-        assert len(quotes) == len(expected_ids)
-        for index, excerpt_id in zip(quotes, expected_ids):
-            quote = spans[index].text.strip().strip("“”\"")
-            assert quote == content.excerpts[excerpt_id].text
-            assert quote in article
-            attribution = spans[index + 1]
-            assert attribution.style is Style.ITALIC
-            assert content.article_title in attribution.text
-            assert content.excerpts[excerpt_id].section in attribution.text
+        assert 2 <= len(expected_ids) <= 3
+        for excerpt_id in expected_ids:
+            excerpt = content.excerpts[excerpt_id]
+            assert f"“{excerpt.text}”" in collapsed[0].text and excerpt.text in article
+            assert content.texts.render("attribution", title=content.article_title, section=excerpt.section) in collapsed[0].text
 
 
-def test_result_buttons_offer_explain_each_path_why_and_restart(rendered: list) -> None:
+def test_result_buttons_offer_plan_why_change_share_remind_paths_and_restart(rendered: list) -> None:
     for _, reply in rendered[:50]:
-        events = [button.event for row in reply.buttons for button in row]
-        explained = {e.text for e in events if e.kind is EventKind.EXPLAIN}
-        assert explained == set(PATH_IDS)
-        kinds = {e.kind for e in events}
-        assert EventKind.WHY in kinds and EventKind.RESTART in kinds
+        kinds = [button.event.kind for row in reply.buttons for button in row]
+        assert set(kinds) == {EventKind.PLAN, EventKind.WHY, EventKind.CHANGE, EventKind.SHARE, EventKind.REMIND,
+                              EventKind.EXPLAIN, EventKind.RESTART}
         assert EventKind.ANSWER not in kinds
 
 
@@ -97,10 +94,13 @@ def test_result_buttons_work(engine: DialogEngine, content: Content) -> None:
     for row in reply.buttons:
         for button in row:
             outcome = engine.handle(session, button.event)
+            if button.event.kind is EventKind.SHARE:
+                assert button.event.answers == session.answers  # a link button; the engine does nothing
+                continue
             assert outcome.replies or outcome.notice, button.label
             if button.event.kind is EventKind.EXPLAIN:
-                assert content.paths[button.event.text].summary in all_text(outcome)
-                assert outcome.session.state == EXPLAINING
+                labels = [b.label for r in outcome.replies for row_ in r.buttons for b in row_]
+                assert labels == [p.name for p in content.paths.values()]
 
 
 def test_no_answer_button_reads_like_navigation(content: Content) -> None:

@@ -14,7 +14,7 @@ from dialogs.events import Event, EventKind
 from dialogs.machine import TRIGGERS, build_machine, state_names
 from dialogs.replies import Outcome, Role
 from dialogs.scoring import score
-from dialogs.session import EXPLAINING, NEW, RESULT, Session, question_state
+from dialogs.session import EXPLAINING, NEW, RESULT, Session, changing_state, question_state
 from tests.conftest import all_text, answer_event, first_options, header_prefix, press, session_at
 
 
@@ -32,9 +32,10 @@ def _edges(content: Content) -> dict[str, set[str]]:
 
 def test_states_are_new_one_per_question_result_and_explaining(content: Content) -> None:
     machine = build_machine(content)
-    expected = {NEW, RESULT, EXPLAINING} | {question_state(q.id) for q in content.questions}
+    expected = {NEW, RESULT, EXPLAINING} | {question_state(q.id) for q in content.questions} | {
+        changing_state(q.id) for q in content.questions}
     assert set(machine.states) == expected
-    assert len(machine.states) == len(content.questions) + 3
+    assert len(machine.states) == 2 * len(content.questions) + 3
     assert state_names(content)[0] == NEW
     assert set(machine.events) == set(TRIGGERS)
 
@@ -370,14 +371,14 @@ class TestWhy:
     def test_before_the_end_is_not_ready_and_asks_again(self, engine: DialogEngine, content: Content, mid: Session) -> None:
         outcome = engine.handle(mid, Event(EventKind.WHY))
         assert_unchanged(mid, outcome)
-        assert outcome.replies[0].plain_text == content.texts["why_not_ready"]
+        assert outcome.replies[0].plain_text == content.texts["result_not_ready"]
         assert_asks(content, outcome, 3)
 
     def test_before_starting_is_not_ready(self, engine: DialogEngine, content: Content) -> None:
         session = Session(chat_id=1)
         outcome = engine.handle(session, Event(EventKind.WHY))
         assert_unchanged(session, outcome)
-        assert all_text(outcome) == content.texts["why_not_ready"]
+        assert all_text(outcome) == content.texts["result_not_ready"]
 
     def test_after_the_result_lists_every_answer_with_points(self, engine: DialogEngine, content: Content) -> None:
         answers = [(q.id, q.options[-1].id) for q in content.questions]
@@ -390,7 +391,7 @@ class TestWhy:
         assert text.startswith(content.texts.render("why_title", path=best))
         for contribution in result.contributions:
             line = content.texts.render("why_line", factor=contribution.question.factor, answer=contribution.option.label,
-                                        points=contribution.points(result.recommended), path=best)
+                                        gains=engine.views.gains(contribution))
             assert line in text
             assert contribution.option.reason in text
 

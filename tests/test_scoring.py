@@ -8,7 +8,8 @@ import pytest
 
 from dialogs.content import PATH_IDS, Content
 from dialogs.content import NOT_SURE
-from dialogs.scoring import Result, deciding_answers, result_excerpts, score, unsure_outlook
+from dialogs.scoring import Result, deciding_answers, result_excerpts, score
+from dialogs.what_if import unsure_outlook
 from tests.conftest import Answer, all_answer_sets, failing_options, income_rule, learning_rule, requirements_of
 
 @pytest.fixture(scope="module")

@@ -178,6 +178,30 @@ class TestSessionStoreContract:
         await store.delete(20)
         assert await store.count() == 2
 
+    async def test_checkins_are_claimed_once_when_due(self, store: SessionStore, other_store: SessionStore,
+                                                      clock: ManualClock) -> None:
+        assert await store.next_checkin_due() is None
+        await store.set_checkin(1, "hybrid", clock.now + 100)
+        await store.set_checkin(2, "side_hustle", clock.now + 50)
+        await store.set_checkin(1, "generative_ai", clock.now + 200)  # replaces the earlier one
+        assert await other_store.next_checkin_due() == clock.now + 50
+        assert await store.claim_due_checkins(clock.now + 10, 10) == []
+        assert await store.claim_due_checkins(clock.now + 60, 10) == [(2, "side_hustle")]
+        assert await other_store.claim_due_checkins(clock.now + 60, 10) == []  # handed out once, to one store
+        assert await other_store.claim_due_checkins(clock.now + 500, 10) == [(1, "generative_ai")]
+        assert await store.next_checkin_due() is None
+
+    async def test_claims_respect_the_limit_and_forget_removes_checkins(self, store: SessionStore,
+                                                                       clock: ManualClock) -> None:
+        for chat_id in range(5):
+            await store.set_checkin(chat_id, "hybrid", clock.now - chat_id)
+        first = await store.claim_due_checkins(clock.now, 2)
+        assert sorted(chat for chat, _ in first) == [3, 4]  # the longest overdue first
+        await store.save(Session(chat_id=0, state=RESULT, answers=ANSWERS))
+        assert await store.delete(0) == 2  # the session and its check-in
+        rest = await store.claim_due_checkins(clock.now, 10)
+        assert sorted(chat for chat, _ in rest) == [1, 2]
+
     async def test_data_survives_close_and_reopen(self, backend, store: SessionStore) -> None:
         saved = await store.save(Session(chat_id=8, state=RESULT, answers=ANSWERS, generation=5))
         await store.close()
@@ -232,11 +256,13 @@ async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
 
     store = await _open(path)
     try:
-        assert await store.schema_version() == 2
+        assert await store.schema_version() == SCHEMA_VERSION == 3
         with sqlite3.connect(path) as check:
             columns = {row[1] for row in check.execute("PRAGMA table_info(sessions)")}
             assert "prompt_message_id" in columns
-            assert check.execute("PRAGMA user_version").fetchone()[0] == 2
+            assert check.execute("PRAGMA user_version").fetchone()[0] == 3
+            tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            assert "checkins" in tables
         old = await store.load(42)
         assert old == Session(chat_id=42, state="asking_time", answers=ANSWERS[:2], generation=1, version=6,
                               prompt_message_id=None, created_at=100.0, updated_at=200.0)

@@ -223,7 +223,8 @@ def test_result_names_the_unsure_answers_and_what_would_change_it(content: Conte
 def test_unsure_that_changes_nothing_is_said_to_hold(content: Content, engine: DialogEngine) -> None:
     answers = [(q.id, q.options[0].id) for q in content.questions]
     answers[-1] = (answers[-1][0], NOT_SURE)
-    from dialogs.scoring import score, unsure_outlook
+    from dialogs.scoring import score
+    from dialogs.what_if import unsure_outlook
     result, outlook = score(content, answers), unsure_outlook(content, answers)
     text = engine.handle(session_at(content, answers), Event(EventKind.START)).replies[-1].plain_text
     if outlook.holds:

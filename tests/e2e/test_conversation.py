@@ -124,7 +124,7 @@ async def test_plain_word_commands(server: FakeBotApi, bot: BotProcess) -> None:
     await user.press_button(QUESTIONS[0].options[1].label)
     await user.wait_for_message(is_question(2))
     await user.send_text("why?")
-    await user.wait_for_message(TEXTS["why_not_ready"][:30])
+    await user.wait_for_message(TEXTS["result_not_ready"][:30])
     await user.send_text("start over")
     await user.wait_for_message(TEXTS["restarted"])
     await user.wait_for_message(is_question(1))

@@ -1,0 +1,46 @@
+"""The two-week check-in: due reminders are claimed from the store and sent, once each.
+
+Reminders live in the database, so they survive restarts: the loop starts with the bot and
+first sends whatever fell due while it was down. Claiming removes the reminder before it is
+sent (at most once: a crash between the two loses that one reminder rather than repeating it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from dialogs.content import PATH_IDS
+from dialogs.replies import Reply
+from dialogs.service import DialogService
+
+logger = logging.getLogger(__name__)
+BATCH = 50
+SendReply = Callable[[int, Reply], Awaitable[object]]
+
+
+async def run_checkins(service: DialogService, send: SendReply, poll_seconds: float, stop: asyncio.Event,
+                       clock: Callable[[], float] = time.time) -> None:
+    """Send due check-ins until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            due = await service.store.claim_due_checkins(clock(), BATCH)
+        except Exception:  # noqa: BLE001 - the store may be briefly away; try again later
+            logger.warning("could not read due check-ins", exc_info=True)
+            due = []
+        for chat_id, path_id in due:
+            if path_id not in PATH_IDS:
+                continue
+            try:
+                await send(chat_id, service.engine.views.checkin(path_id))
+                logger.info("check-in sent")
+            except Exception:  # noqa: BLE001 - one chat's failure must not stop the others
+                logger.warning("could not send a check-in", exc_info=True)
+        if len(due) == BATCH:
+            continue
+        try:
+            await asyncio.wait_for(stop.wait(), poll_seconds)
+        except TimeoutError:
+            pass
