@@ -49,6 +49,7 @@ class Question:
     text: str
     options: tuple[Option, ...]
     not_sure: Option
+    topic: str = ""
 
     def option(self, option_id: str) -> Option | None:
         """Return the option with this id ("unsure" included), or None."""

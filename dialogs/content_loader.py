@@ -273,6 +273,7 @@ def _load_questions(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> tuple
             text=file.get(entry, "text", key, str),
             options=options,
             not_sure=not_sure,
+            topic=file.get(entry, "topic", key, str),
         )
         _check_phrases_are_distinct(file, key, question)
         questions.append(question)

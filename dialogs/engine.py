@@ -76,14 +76,17 @@ class Turn:
         return self._content.questions[index].option(self.event.option)
 
     def is_current_button(self) -> bool:
-        """A typed command, or a button shown for this quiz (and, for answers and Back, for
-        the question being asked)."""
-        if not self.event.via_button:
+        """A typed command, a button that is the same for every quiz (the change menu), or a
+        button shown for this quiz (and, for answers and Back, for the question being asked)."""
+        if not self.event.via_button or (self.event.kind is EventKind.CHANGE and not self.event.question):
             return True
         if self.event.generation != self.generation:
             return False
         if self.event.kind is EventKind.CHANGE:
             return len(self.answers) == len(self._content.questions)
+        return self._is_current_question()
+
+    def _is_current_question(self) -> bool:
         index = self._current_index()
         return index < len(self._content.questions) and self.event.question == self._content.questions[index].id
 

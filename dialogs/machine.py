@@ -84,6 +84,7 @@ def transition_table(content: Content) -> list[dict[str, Any]]:
     for trigger, action in (("why", "show_why"), ("plan", "show_plan"), ("remind", "request_reminder")):
         add(trigger, [NEW, *asking, *changing], None, after="show_not_ready")
         add(trigger, finished, EXPLAINING, after=action)
+    add("change", [NEW, *asking], None, unless="is_current_button", after="reject_answer")
     add("change", [NEW, *asking], None, after="show_not_ready")
     return table
 

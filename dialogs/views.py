@@ -184,21 +184,21 @@ class Views:
         first = flip.changes[0]
         path = self._path_name(flip.path)
         if len(flip.changes) == 1:
-            return self._texts.render("result_flip_one", answer=first.option.label, factor=first.question.factor, path=path)
+            return self._texts.render("result_flip_one", answer=first.option.label, topic=first.question.topic, path=path)
         second = flip.changes[1]
-        return self._texts.render("result_flip_two", answer=first.option.label, factor=first.question.factor,
-                                  answer2=second.option.label, factor2=second.question.factor, path=path)
+        return self._texts.render("result_flip_two", answer=first.option.label, topic=first.question.topic,
+                                  answer2=second.option.label, topic2=second.question.topic, path=path)
 
     def _unsure_line(self, result: Result, outlook: UnsureOutlook | None) -> list[Span]:
         if not result.unsure:
             return []
-        factors = ", ".join(c.question.factor for c in result.unsure)
-        line = self._texts.render("result_unsure", factors=factors)
+        topics = ", ".join(c.question.topic for c in result.unsure)
+        line = self._texts.render("result_unsure", topics=topics)
         if outlook is not None and outlook.holds:
             line += " " + self._texts.render("result_unsure_holds", path=self._path_name(result.recommended))
         elif outlook is not None and outlook.changer is not None:
             question, option, path_id = outlook.changer
-            line += " " + self._texts.render("result_unsure_changes", answer=option.label, factor=question.factor,
+            line += " " + self._texts.render("result_unsure_changes", answer=option.label, topic=question.topic,
                                              path=self._path_name(path_id))
         elif outlook is not None:
             line += " " + self._texts["result_unsure_depends"]
@@ -220,21 +220,26 @@ class Views:
         if result.all_unsure:
             return self.not_enough()
         best = self._path_name(result.recommended)
+        # With every other path ruled out, the lines saying why replace the "how clear" line.
+        clarity = [] if result.runner_up is None else [Span(self._clarity(result) + "\n")]
         spans: list[Span] = [
             Span(self._texts.render("result_headline", path=best) + "\n", Style.BOLD),
-            Span(self._clarity(result) + "\n\n"),
+            *clarity,
+            Span("\n"),
             *self._bars(result),
         ]
         for path_id, exclusion in result.excluded.items():
             spans.append(Span(self._texts.render("result_excluded", path=self._path_name(path_id),
                                                  why=exclusion.requirement.unmet) + "\n", Style.ITALIC))
         spans.append(Span("\n" + self._texts["result_decided_title"] + "\n", Style.BOLD))
-        for contribution in deciding_answers(result):
+        # Two deciding answers, not three, when the unsure answers need a line of their own.
+        for contribution in deciding_answers(result, limit=2 if result.unsure else 3):
             line = self._texts.render("result_decided_line", answer=contribution.option.label,
                                       points=self.points(contribution.points(result.recommended)))
             spans.append(Span(line + "\n"))
         spans.extend(self._unsure_line(result, outlook))
-        spans.append(Span("\n" + self._flip_line(flip) + "\n"))
+        if outlook is None or outlook.changer is None:  # else the unsure line already says what would
+            spans.append(Span("\n" + self._flip_line(flip) + "\n"))
         spans.extend(self._quotes(result_excerpts(self._content, result), Style.EXPANDABLE_QUOTE))
         return Reply(tuple(spans), self.result_buttons(answers), Role.RESULT, card=self.card(result))
 

@@ -214,7 +214,7 @@ def test_result_names_the_unsure_answers_and_what_would_change_it(content: Conte
         best = max(question.options, key=lambda o: o.weights["generative_ai"] - o.weights["side_hustle"])
         answers.append((question.id, NOT_SURE if question.id == "learning" else best.id))
     result_text = engine.handle(session_at(content, answers), Event(EventKind.START)).replies[-1].plain_text
-    assert content.texts.render("result_unsure", factors=learning.factor) in result_text
+    assert content.texts.render("result_unsure", topics=learning.topic) in result_text
     assert learning.options[0].label in result_text  # "answering 'Yes, ...' on learning would ..."
     ruled_out = [r for r in content.requirements if r.path == "generative_ai"][0]
     assert ruled_out.unmet in result_text
