@@ -230,3 +230,20 @@ def test_console_did_you_mean_shows_the_numbers_to_type(content: Content, tmp_pa
     for number, option in enumerate(income.choices, start=1):
         if option.id in ("ready_to_leave", "keep_job"):
             assert f"{number}) {option.label}" in out
+
+
+def test_console_result_why_plan_and_change_an_answer(content: Content, tmp_path: Path) -> None:
+    answers = ["1"] * len(content.questions)
+    done = console(tmp_path, [*answers, "/why", "what now?", "/change 3", "3"])
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    first = score(content, [(q.id, q.options[0].id) for q in content.questions])
+    assert out.count(content.texts.render("result_headline", path=content.paths[first.recommended].name)) >= 1
+    assert content.texts["progress_filled"] * 3 in out  # the bars, as text
+    assert content.texts.render("plan_title", path=content.paths[first.recommended].name) in out
+    assert content.texts.render("changing_header", factor=content.questions[2].factor) in out
+    changed = [(q.id, q.options[2 if i == 2 else 0].id) for i, q in enumerate(content.questions)]
+    second = score(content, changed)
+    tail = out.rsplit(content.texts.render("changing_header", factor=content.questions[2].factor), 1)[1]
+    assert content.texts.render("result_headline", path=content.paths[second.recommended].name) in tail
+    assert "Share =" not in out  # nothing to share in a terminal

@@ -872,7 +872,7 @@ async def test_generated_json_is_exactly_what_ptb_expects(server: FakeBotApi, bo
         parse_mode="HTML",
         reply_markup=keyboard([("A", "a")]),
     )
-    photo = await bot.send_photo(42, b"png-bytes", caption="<i>pic</i>", parse_mode="HTML")
+    photo = await bot.send_photo(42, png_bytes(4, 3), caption="<i>pic</i>", parse_mode="HTML")
     edited = await bot.edit_message_text(
         "edited", 42, sent.message_id, reply_markup=keyboard([("A", "a")])
     )
@@ -1092,3 +1092,26 @@ def test_spec_covers_known_methods() -> None:
     assert send is not None and send.fields["chat_id"].required
     assert spec.method("sendTelepathicMessage") is None
     assert ApiError(429, "x", {"retry_after": 3}).to_json()["parameters"] == {"retry_after": 3}
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    """A real PNG of the given size (drawn by Pillow)."""
+    import io
+
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (width, height), (10, 20, 30)).save(output, format="PNG")
+    return output.getvalue()
+
+
+async def test_send_photo_takes_only_real_images(server: FakeBotApi, bot: Bot) -> None:
+    server.user(user_id=42)
+    photo = await bot.send_photo(42, png_bytes(80, 60))
+    assert (photo.photo[-1].width, photo.photo[-1].height) == (80, 60)
+    for data, problem in ((b"png-bytes", "IMAGE_PROCESS_FAILED"), (png_bytes(80, 60)[:40], "IMAGE_PROCESS_FAILED"),
+                          (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "IMAGE_PROCESS_FAILED"),
+                          (png_bytes(2, 100), "PHOTO_INVALID_DIMENSIONS")):
+        with pytest.raises(BadRequest, match=f"(?i){problem}"):
+            await bot.send_photo(42, data)
+    assert len(server.user(user_id=42).messages) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from dialogs.commands import COMMANDS
 from dialogs.content import PATH_NAMES
 from dialogs.content_loader import load_content
 from dialogs.scoring import score
@@ -32,7 +33,7 @@ async def answer_all_by_buttons(user, choices: list[int]) -> None:
 
 async def test_complete_quiz_with_buttons(server: FakeBotApi, bot: BotProcess) -> None:
     commands = server.commands()
-    assert [c["command"] for c in commands] == ["start", "restart", "back", "explain", "why", "help", "privacy", "forget"]
+    assert [c["command"] for c in commands] == [c.name for c in COMMANDS if c.in_menu]
 
     user = server.user(user_id=1001)
     await user.send_command("/start")
@@ -45,18 +46,18 @@ async def test_complete_quiz_with_buttons(server: FakeBotApi, bot: BotProcess) -
 
     choices = [index % len(q.options) for index, q in enumerate(QUESTIONS)]
     await answer_all_by_buttons(user, choices)
-    result = await user.wait_for_message("Your best fit:")
+    result = await user.wait_for_message(lambda m: (m.plain or "").startswith("Your best fit:") and m.kind == "text")
 
     expected = score(CONTENT, [(q.id, q.options[c].id) for q, c in zip(QUESTIONS, choices)])
     headline = result.plain.splitlines()[0]
     assert headline == f"Your best fit: {PATH_NAMES[expected.recommended]}"
     assert [name for name in PATH_NAMES.values() if name in headline] == [PATH_NAMES[expected.recommended]]
     for path_id, value in expected.scores.items():
-        assert f"{PATH_NAMES[path_id]}: {value}" in result.plain
+        assert f" {value} {PATH_NAMES[path_id]}" in result.plain
     assert CONTENT.article_title in result.plain
     labels = button_labels(result)
-    assert any("Why" in label for label in labels) and any("Start over" in label for label in labels)
-    assert sum(label.startswith("About:") for label in labels) == 3
+    assert CONTENT.texts["button_why"] in labels and CONTENT.texts["button_restart"] in labels
+    assert CONTENT.texts["button_explain_menu"] in labels
 
     # Every answered question stays readable with its answer, keyboard removed.
     answered = [m for m in user.messages if "Your answer:" in (m.plain or "")]
@@ -159,11 +160,13 @@ async def test_explain_each_path_and_why_after_result(server: FakeBotApi, bot: B
     await user.wait_for_message(is_question(1))
     await answer_all_by_buttons(user, [0] * TOTAL)
     await user.wait_for_message("Your best fit:")
-    await user.press_button("Why this result?")
-    why = await user.wait_for_message("how each answer counted")
+    await user.press_button(CONTENT.texts["button_why"])
+    why = await user.wait_for_message(CONTENT.texts["why_title"].split("{")[0])
     for question in QUESTIONS:
         assert question.options[0].label in why.plain
-    await user.press_button("About: Hybrid")
+    await user.press_button(CONTENT.texts["button_explain_menu"])
+    await user.wait_for_message(CONTENT.texts["explain_menu"])
+    await user.press_button("Hybrid")
     hybrid = await user.wait_for_message(lambda m: (m.plain or "").startswith("Hybrid"))
     assert CONTENT.paths["hybrid"].fits in hybrid.plain
     server.assert_no_errors()

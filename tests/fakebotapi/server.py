@@ -28,6 +28,7 @@ from aiohttp import web
 from .entities import ParsedText
 from .errors import ApiError
 from .formatting import format_text
+from .images import image_size, photo_problem
 from .models import (
     BotMessage,
     CallbackAnswer,
@@ -1274,6 +1275,12 @@ class FakeBotApi:
     ) -> dict[str, Any]:
         value = params.get(file_param) if file_param else None
         if kind == "photo":
+            if isinstance(value, UploadedFile):
+                problem = photo_problem(value.data)
+                if problem is not None:
+                    raise ApiError(400, problem)
+                width, height = image_size(value.data) or (0, 0)
+                return {"photo": [self._file_object(value, "AgACAgIAAxkDAAI", width=width, height=height)]}
             return {
                 "photo": [
                     self._file_object(value, "AgACAgIAAxkDAAI", width=w, height=w, file_size=w * 40)
