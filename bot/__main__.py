@@ -1,4 +1,8 @@
-"""Entry point: ``python -m bot`` runs Telegram when TELEGRAM_BOT_TOKEN is set, else the console."""
+"""Entry point: ``python -m bot`` runs Telegram when TELEGRAM_BOT_TOKEN is set, else the console.
+
+Tools for operators and content editors share it: ``python -m bot check-content [DIR]``,
+``python -m bot diagram`` and ``python -m bot stats [--days N]``.
+"""
 
 from __future__ import annotations
 
@@ -6,53 +10,91 @@ import argparse
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.logging_setup import configure_logging
 from bot.settings import Settings
-from dialogs.content_loader import load_content
+from dialogs.content_loader import load_languages
 from dialogs.errors import ContentError, StorageError
 
 EXIT_CONFIG = 2
+EXIT_INVALID_CONTENT = 1
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """Command-line flags."""
+    """Command-line flags and tools."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Crossroads career-decision chatbot")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--console", action="store_true", help="chat in this terminal instead of Telegram")
     mode.add_argument("--webhook", action="store_true", help="require webhook mode (fails unless WEBHOOK_URL is set)")
+    parser.add_argument("--lang", default="", help="the console's language (default: from LANG), e.g. es, pt, ru")
+    tools = parser.add_subparsers(dest="tool", metavar="TOOL")
+    check = tools.add_parser("check-content", help="validate a content folder (exit 1 with file:key errors)")
+    check.add_argument("directory", nargs="?", default=None, help="the folder (default: the shipped content)")
+    tools.add_parser("diagram", help="print the dialog machine as a Mermaid diagram")
+    stats = tools.add_parser("stats", help="the funnel and outcomes from the anonymous event log")
+    stats.add_argument("--days", type=int, default=None, help="one window of N days (default: 7 and 30)")
     return parser.parse_args(argv)
 
 
-async def _console(settings: Settings, announce: bool) -> int:
+async def _console(settings: Settings, language: str, announce: bool) -> int:
     from bot.console import run_console
     from bot.wiring import open_service
 
-    content = load_content(settings.content_dir)
+    service = await open_service(settings, load_languages(settings.content_dir))
+    language = service.language_for(language)
     if announce:
-        print(content.texts["console_needs_token"], flush=True)
-    service = await open_service(settings, content)
+        print(service.engine_for(language).content.texts["console_needs_token"], flush=True)
     try:
-        return await run_console(service, content, sys.stdin, sys.stdout)
+        return await run_console(service, language, sys.stdin, sys.stdout)
     finally:
         await service.close()
 
 
+def check_content(directory: str | None) -> int:
+    """Validate a content folder; print what is wrong as file:key: problem."""
+    try:
+        languages = load_languages(Path(directory) if directory else None)
+    except ContentError as error:
+        print(f"{error.file}:{error.key}: {error.problem}" if error.key else f"{error.file}: {error.problem}",
+              file=sys.stderr)
+        return EXIT_INVALID_CONTENT
+    print(f"content is valid: {len(next(iter(languages.values())).questions)} questions, languages "
+          + ", ".join(languages))
+    return 0
+
+
+def diagram(settings: Settings) -> int:
+    """The dialog machine as Mermaid."""
+    from dialogs.diagram import mermaid
+
+    print(mermaid(load_languages(settings.content_dir)["en"]))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Start Crossroads; returns the process exit status."""
+    """Start Crossroads (or run a tool); returns the process exit status."""
     args = parse_args(argv)
+    if args.tool == "check-content":
+        return check_content(args.directory)
     try:
         settings = Settings.from_env(os.environ)
+        if args.tool == "diagram":
+            return diagram(settings)
+        if args.tool == "stats":
+            from bot.stats_report import print_stats
+
+            return asyncio.run(print_stats(settings, args.days))
         if args.webhook and not (settings.token and settings.webhook_url):
             raise ConfigError("--webhook needs TELEGRAM_BOT_TOKEN and WEBHOOK_URL")
         console = args.console or not settings.token
         configure_logging("WARNING" if console else settings.log_level, [settings.token, settings.webhook_secret])
-        if args.console or not settings.token:
-            return asyncio.run(_console(settings, announce=not args.console))
+        if console:
+            return asyncio.run(_console(settings, args.lang or settings.console_language, announce=not args.console))
         from bot.telegram_app import run_telegram
 
-        return run_telegram(settings, load_content(settings.content_dir))
+        return run_telegram(settings, load_languages(settings.content_dir))
     except (ConfigError, ContentError, StorageError) as error:
         print(f"Crossroads cannot start: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -12,6 +12,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from dialogs import analytics
+from dialogs.analytics import UsageEvent
 from dialogs.content import PATH_IDS
 from dialogs.replies import Reply
 from dialogs.service import DialogService
@@ -34,7 +36,10 @@ async def run_checkins(service: DialogService, send: SendReply, poll_seconds: fl
             if path_id not in PATH_IDS:
                 continue
             try:
-                await send(chat_id, service.engine.views.checkin(path_id))
+                session = await service.session(chat_id)
+                engine = service.engine_for(session.language if session else "")
+                await send(chat_id, engine.views.checkin(path_id))
+                await service.record(UsageEvent(analytics.CHECKIN_SENT, at=clock()))
                 logger.info("check-in sent")
             except Exception:  # noqa: BLE001 - one chat's failure must not stop the others
                 logger.warning("could not send a check-in", exc_info=True)

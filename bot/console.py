@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import TextIO
 
 from dialogs.commands import parse_input
-from dialogs.content import Content
 from dialogs.events import EventKind
 from dialogs.replies import Outcome, Reply
 from dialogs.service import DialogService
@@ -38,16 +38,17 @@ def render_outcome(outcome: Outcome) -> str:
     return "\n\n".join(parts)
 
 
-async def run_console(service: DialogService, content: Content, stdin: TextIO, stdout: TextIO) -> int:
-    """Play the quiz until /quit or end of input; returns the exit status."""
-    texts = content.texts
+async def run_console(service: DialogService, language: str, stdin: TextIO, stdout: TextIO) -> int:
+    """Play the quiz until /quit or end of input, in ``language`` unless the person has chosen
+    another with /language; returns the exit status."""
+    texts = service.engine_for(language).content.texts
 
     def show(text: str) -> None:
         stdout.write(text + "\n\n")
         stdout.flush()
 
     show(texts["console_intro"])
-    show(render_outcome(await service.handle(CONSOLE_CHAT_ID, parse_input("/start"))))
+    show(render_outcome(await service.handle(CONSOLE_CHAT_ID, replace(parse_input("/start"), language=language))))
     while True:
         stdout.write(texts["console_prompt"])
         stdout.flush()
@@ -59,6 +60,8 @@ async def run_console(service: DialogService, content: Content, stdin: TextIO, s
             break
         if not line.strip():
             continue
-        show(render_outcome(await service.handle(CONSOLE_CHAT_ID, parse_input(line))))
+        outcome = await service.handle(CONSOLE_CHAT_ID, replace(parse_input(line), language=language))
+        texts = service.engine_for(outcome.session.language or language).content.texts
+        show(render_outcome(outcome))
     show(texts["console_bye"])
     return 0

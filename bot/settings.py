@@ -41,6 +41,17 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum:
     return value
 
 
+def _chat_ids(raw: str) -> frozenset[int]:
+    """ADMIN_CHAT_IDS: chat ids separated by commas or spaces."""
+    ids = set()
+    for part in raw.replace(",", " ").split():
+        try:
+            ids.add(int(part))
+        except ValueError:
+            raise ConfigError(f"ADMIN_CHAT_IDS must list numeric chat ids, not {part!r}") from None
+    return frozenset(ids)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. Secrets are excluded from repr so they never reach a log."""
@@ -57,6 +68,10 @@ class Settings:
     content_dir: Path | None = None
     checkin_after_seconds: int = DEFAULT_CHECKIN_AFTER_SECONDS
     checkin_poll_seconds: int = DEFAULT_CHECKIN_POLL_SECONDS
+    #: The console's language, from the locale (LANG, e.g. es_ES.UTF-8); --lang overrides it.
+    console_language: str = ""
+    #: Chats allowed to use /stats.
+    admin_chat_ids: frozenset[int] = frozenset()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> Settings:
@@ -87,4 +102,6 @@ class Settings:
             content_dir=Path(content_dir) if content_dir else None,
             checkin_after_seconds=_int(env, "CHECKIN_AFTER_SECONDS", DEFAULT_CHECKIN_AFTER_SECONDS, 1, 366 * 86_400),
             checkin_poll_seconds=_int(env, "CHECKIN_POLL_SECONDS", DEFAULT_CHECKIN_POLL_SECONDS, 1, 3600),
+            console_language=(env.get("LC_ALL") or env.get("LANG") or "").strip(),
+            admin_chat_ids=_chat_ids(env.get("ADMIN_CHAT_IDS", "")),
         )

@@ -22,7 +22,9 @@ from bot.telegram_frontend import TelegramFrontEnd
 from bot.update_processor import PerChatUpdateProcessor
 from bot.webhook_server import start_webhook_server
 from bot.wiring import open_service
-from dialogs.content import Content
+from collections.abc import Mapping
+
+from dialogs.content import DEFAULT_LANGUAGE, Content
 from dialogs.service import DialogService
 
 logger = logging.getLogger(__name__)
@@ -68,15 +70,16 @@ async def _store_is_healthy(service: DialogService) -> bool:
     return True
 
 
-async def serve(settings: Settings, content: Content, stop: asyncio.Event) -> None:
+async def serve(settings: Settings, content: Content | Mapping[str, Content], stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set; in-flight updates finish and the store closes cleanly."""
-    front_end = TelegramFrontEnd(content, share_key(settings.token))
+    contents = {content.language: content} if isinstance(content, Content) else dict(content)
+    front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], share_key(settings.token), settings.admin_chat_ids)
     application = build_application(settings, front_end)
     service = await open_service(settings, content)
     front_end.attach(service)
     try:
         async with application:
-            await application.bot.set_my_commands(front_end.bot_commands())
+            await front_end.publish_profile(application.bot)
             await application.start()
             checkins = asyncio.create_task(run_checkins(
                 service, lambda chat_id, reply: front_end.send_reply(application.bot, chat_id, reply),
@@ -109,7 +112,7 @@ async def serve(settings: Settings, content: Content, stop: asyncio.Event) -> No
         logger.info("Crossroads stopped; the session store is closed")
 
 
-def run_telegram(settings: Settings, content: Content) -> int:
+def run_telegram(settings: Settings, content: Content | Mapping[str, Content]) -> int:
     """Run until SIGTERM or SIGINT."""
 
     async def main() -> None:

@@ -7,7 +7,18 @@ import asyncio
 import logging
 import time
 
-from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from dataclasses import replace
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.constants import ChatAction, ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
@@ -22,11 +33,13 @@ from telegram.ext import (
 from bot.callback_codec import decode
 from bot.deep_link import decode_payload, encode_payload, share_url
 from bot.result_card import draw_card
+from bot.stats_report import DEFAULT_WINDOWS, collect, draw_funnel, format_figures
 from bot.telegram_render import TelegramMessage, render
 from dialogs.commands import COMMANDS, parse_input
 from dialogs.content import Content
 from dialogs.events import Event, EventKind
-from dialogs.replies import Outcome, Reply, ResultCard, Role
+from dialogs.engine import DialogEngine
+from dialogs.replies import Outcome, Reply, ResultCard, Role, Span
 from dialogs.scoring import score
 from dialogs.service import DialogService
 
@@ -49,8 +62,10 @@ def _log_event(event: Event, outcome: Outcome, started: float) -> None:
 class TelegramFrontEnd:
     """Handlers for one Application; the service is attached once the store is open."""
 
-    def __init__(self, content: Content, share_key: bytes = b"") -> None:
+    def __init__(self, content: Content, share_key: bytes = b"", admin_chat_ids: frozenset[int] = frozenset()) -> None:
         self._content = content
+        #: Chats allowed to use /stats; everyone else gets the unknown-command reply.
+        self._admins = admin_chat_ids
         #: Signs share links (derived from the token; see bot.deep_link).
         self._share_key = share_key
         self._service: DialogService | None = None
@@ -78,12 +93,35 @@ class TelegramFrontEnd:
         application.add_handler(ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
         application.add_error_handler(self.on_error)
 
-    def bot_commands(self) -> list[BotCommand]:
-        """The command menu: the registry's menu commands, in order, described by content."""
+    def bot_commands(self, content: Content | None = None) -> list[BotCommand]:
+        """The command menu: the registry's menu commands, in order, described in one language."""
+        content = content or self._content
         return [
-            BotCommand(command.name, self._content.commands[command.name].description)
+            BotCommand(command.name, content.commands[command.name].description)
             for command in COMMANDS if command.in_menu
         ]
+
+    async def publish_profile(self, bot: Bot) -> None:
+        """Telegram's command menu, description and short description, in every language
+        (the default ones in English, for languages the bot does not speak)."""
+        for code, engine in self.service.engines.items():
+            language = None if code == self._content.language else code
+            content = engine.content
+            scopes = [BotCommandScopeAllPrivateChats()] + ([BotCommandScopeDefault()] if language is None else [])
+            for scope in scopes:
+                await bot.set_my_commands(self.bot_commands(content), scope=scope, language_code=language)
+            await bot.set_my_description(content.bot_description, language_code=language)
+            await bot.set_my_short_description(content.bot_short_description, language_code=language)
+
+    def _engine(self, update: object, chat_id: int | None = None) -> DialogEngine:
+        """The engine that speaks to this person: their app's language, as a first guess."""
+        user = update.effective_user if isinstance(update, Update) else None
+        return self.service.engine_for(self.service.language_for(user.language_code or "" if user else ""))
+
+    @staticmethod
+    def _language(update: Update) -> str:
+        user = update.effective_user
+        return (user.language_code or "") if user is not None else ""
 
     # -- handlers ------------------------------------------------------------------------
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -95,6 +133,10 @@ class TelegramFrontEnd:
         if event.kind is EventKind.START and payload:  # a deep link: someone's shared result
             answers = decode_payload(self._content, payload, self._share_key) if self._share_key else None
             event = Event(EventKind.SHARED, answers=answers or ())
+        if event.kind is EventKind.STATS and message.chat_id in self._admins:
+            await self._send_stats(context.bot, message.chat_id, self._engine(update).content)
+            return
+        event = replace(event, language=self._language(update))
         await self._handle(context, message.chat_id, event, pressed_message_id=None)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -104,8 +146,9 @@ class TelegramFrontEnd:
         message = query.message
         event = decode(query.data)
         if event is None or message is None or message.chat.type != "private":
-            await query.answer(self._content.texts["invalid_button"])
+            await query.answer(self._engine(update).content.texts["invalid_button"])
             return
+        event = replace(event, language=self._language(update))
         await self._handle(context, message.chat.id, event, pressed_message_id=message.message_id, query=query)
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -113,7 +156,7 @@ class TelegramFrontEnd:
         chat = update.effective_chat
         assert chat is not None
         if chat.id not in self._blocked:
-            await self._send(context, chat.id, self._reply("unsupported_message"))
+            await self._send(context, chat.id, self._reply("unsupported_message", update))
 
     async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Commands in groups and channels: the quiz is private."""
@@ -122,7 +165,7 @@ class TelegramFrontEnd:
         _, _, mention = (message.text or "").split(" ", 1)[0].partition("@")
         if mention and mention.casefold() != (context.bot.username or "").casefold():
             return  # a command for another bot in the same group
-        await self._send(context, chat.id, self._reply("private_only"))
+        await self._send(context, chat.id, self._reply("private_only", update))
 
     async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The person blocked or unblocked the bot: stop or resume writing to them."""
@@ -145,13 +188,26 @@ class TelegramFrontEnd:
         logger.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
         if chat is not None and chat.type == "private" and chat.id not in self._blocked:
             try:
-                await self._send(context, chat.id, self._reply("internal_error"))
+                await self._send(context, chat.id, self._reply("internal_error", update))
             except Exception:  # noqa: BLE001 - the apology is best effort
                 logger.warning("could not send the error apology")
 
     # -- delivery ------------------------------------------------------------------------
-    def _reply(self, key: str) -> Reply:
-        return self.service.engine.views.text(key)
+    def _reply(self, key: str, update: object) -> Reply:
+        return self._engine(update).views.text(key)
+
+    async def _send_stats(self, bot: Bot, chat_id: int, content: Content) -> None:
+        """/stats for an operator: the 7- and 30-day figures, and the funnel as a picture."""
+        windows = await collect(self.service.store, [q.id for q in content.questions], DEFAULT_WINDOWS)
+        text = "\n\n".join(format_figures(content, window) for window in windows)
+        await self.send_reply(bot, chat_id, Reply((Span(text),)))
+        try:
+            picture = await asyncio.to_thread(draw_funnel, content, windows[-1])
+            await bot.send_photo(chat_id, photo=picture)
+        except Forbidden:
+            raise
+        except Exception:  # noqa: BLE001 - the text is what matters
+            logger.warning("could not send the funnel picture", exc_info=True)
 
     async def _handle(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event, pressed_message_id: int | None,
@@ -189,7 +245,7 @@ class TelegramFrontEnd:
             for reply in outcome.replies:
                 if reply.role is Role.RESULT:
                     await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-                sent_id = await self._send(context, chat_id, reply)
+                sent_id = await self._send(context, chat_id, reply, outcome.session.language)
                 if reply.role is Role.QUESTION:
                     prompt = sent_id
         except Forbidden:
@@ -198,17 +254,18 @@ class TelegramFrontEnd:
         if prompt != stored and not outcome.forget:
             await self.service.remember_prompt(chat_id, prompt)
 
-    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> int | None:
+    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, language: str = "") -> int | None:
         """Send a reply (split if long); return the id of its last message."""
-        return await self.send_reply(context.bot, chat_id, reply)
+        return await self.send_reply(context.bot, chat_id, reply, language)
 
-    def _share_link(self, bot: Bot, event: Event) -> str | None:
+    def _share_link(self, bot: Bot, event: Event, language: str) -> str | None:
         """The share sheet URL for a Share button, or None when sharing is not possible."""
         if not self._share_key or not bot.username or len(event.answers) != len(self._content.questions):
             return None
-        path = self._content.paths[score(self._content, event.answers).recommended].name
-        payload = encode_payload(self._content, event.answers, self._share_key)
-        return share_url(bot.username, payload, self._content.texts.render("share_text", path=path))
+        content = self.service.engine_for(language).content
+        path = content.paths[score(content, event.answers).recommended].name
+        payload = encode_payload(content, event.answers, self._share_key)
+        return share_url(bot.username, payload, content.texts.render("share_text", path=path))
 
     async def _send_card(self, bot: Bot, chat_id: int, card: ResultCard) -> None:
         """Draw the result card off the event loop and send it; the text result goes out anyway."""
@@ -220,12 +277,12 @@ class TelegramFrontEnd:
         except Exception:  # noqa: BLE001 - a picture is a bonus; never lose the result over it
             logger.warning("could not send the result card", exc_info=True)
 
-    async def send_reply(self, bot: Bot, chat_id: int, reply: Reply) -> int | None:
+    async def send_reply(self, bot: Bot, chat_id: int, reply: Reply, language: str = "") -> int | None:
         """Send a reply (its card first, if any; split if long); return the id of its last message."""
         if reply.card is not None:
             await self._send_card(bot, chat_id, reply.card)
         last: int | None = None
-        for message in render(reply, link_for=lambda event: self._share_link(bot, event)):
+        for message in render(reply, link_for=lambda event: self._share_link(bot, event, language)):
             sent = await bot.send_message(
                 chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=message.markup,
                 link_preview_options=NO_PREVIEW,

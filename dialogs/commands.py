@@ -30,11 +30,13 @@ class Command:
     info_text: str | None = None
     takes_argument: bool = False
     in_menu: bool = True
+    #: Only for the operator's chats (ADMIN_CHAT_IDS); everyone else is told it is unknown.
+    admin_only: bool = False
 
     @property
     def is_machine_trigger(self) -> bool:
         """Commands that move through the dialog machine (the others never change state)."""
-        return self.info_text is None and self.kind is not EventKind.FORGET
+        return self.info_text is None and self.kind not in (EventKind.FORGET, EventKind.LANGUAGE, EventKind.STATS)
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -46,9 +48,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("plan", EventKind.PLAN),
     Command("change", EventKind.CHANGE, takes_argument=True),
     Command("remind", EventKind.REMIND, in_menu=False),
+    Command("language", EventKind.LANGUAGE, takes_argument=True),
     Command("help", EventKind.HELP, info_text="help"),
     Command("privacy", EventKind.PRIVACY, info_text="privacy"),
     Command("forget", EventKind.FORGET),
+    Command("stats", EventKind.STATS, in_menu=False, admin_only=True),
 )
 COMMANDS_BY_NAME: Mapping[str, Command] = MappingProxyType({command.name: command for command in COMMANDS})
 COMMANDS_BY_KIND: Mapping[EventKind, Command] = MappingProxyType({command.kind: command for command in COMMANDS})

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 PATH_IDS: tuple[str, ...] = ("side_hustle", "generative_ai", "hybrid")
-PATH_NAMES: Mapping[str, str] = MappingProxyType(
-    {"side_hustle": "Side hustle", "generative_ai": "Generative AI career", "hybrid": "Hybrid"}
-)
+#: The catalogue every other language is checked against, and the fallback language.
+DEFAULT_LANGUAGE = "en"
 #: The option id of "Not sure", which every question accepts; content may not use it.
 NOT_SURE = "unsure"
 
@@ -115,6 +113,22 @@ class CommandWords:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """A language's words for understanding typed replies (see dialogs.understanding)."""
+
+    negators: frozenset[str] = frozenset()
+    negation_cancellers: frozenset[str] = frozenset()
+    contrasts: frozenset[str] = frozenset()
+    clause_breaks: frozenset[str] = frozenset()
+    post_negators: frozenset[str] = frozenset()
+    linking_verbs: frozenset[str] = frozenset()
+    common_words: frozenset[str] = frozenset()
+    #: Endings stripped from longer words on both sides of a comparison (plurals, inflections).
+    plural_endings: tuple[str, ...] = ("s",)
+    keep_endings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Texts:
     """User-facing strings by key; ``render`` fills their placeholders."""
 
@@ -143,6 +157,13 @@ class Content:
     requirements: tuple[Requirement, ...] = ()
     commands: Mapping[str, CommandWords] = field(default_factory=dict)
     plans: Mapping[str, tuple[PlanStep, ...]] = field(default_factory=dict)
+    language: str = DEFAULT_LANGUAGE
+    language_name: str = "English"
+    bot_description: str = ""
+    bot_short_description: str = ""
+    wording: Wording = field(default_factory=Wording)
+    #: Our translations of the article's quotes (none in English), shown after the original.
+    excerpt_translations: Mapping[str, str] = field(default_factory=dict)
     #: A fingerprint of what answers mean (questions, options, weights, rules): shared results
     #: made under another version are not shown.
     version: str = ""

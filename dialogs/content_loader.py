@@ -1,4 +1,10 @@
-"""Load content/ into frozen :mod:`dialogs.content` objects and validate it.
+"""Load content/ into frozen :mod:`dialogs.content` objects, one per language, and validate it.
+
+content/ holds the language-neutral quiz (questions.yaml: ids, weights, excerpt ids;
+paths.yaml: the article's rules; plans.yaml: which excerpt each step comes from), the article
+and its verbatim quotes, and one catalogue per language (catalogues/<language>.yaml) with every
+word a person reads or types. Every catalogue is checked against the neutral quiz, the code's
+registries and the English catalogue (same keys, same placeholders, labels within limits).
 
 Every problem is reported as one :class:`ContentError` naming the file, the key path inside it
 and what is wrong, so that a bad edit stops start-up with a message, never a traceback.
@@ -11,6 +17,7 @@ import json
 import re
 import string
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path as FsPath
 from types import MappingProxyType
@@ -18,11 +25,11 @@ from typing import Any
 
 import yaml
 
-from dialogs.commands import COMMANDS, COMMANDS_BY_NAME
+from dialogs.commands import COMMANDS
 from dialogs.content import (
+    DEFAULT_LANGUAGE,
     NOT_SURE,
     PATH_IDS,
-    PATH_NAMES,
     CommandWords,
     Content,
     Excerpt,
@@ -32,17 +39,23 @@ from dialogs.content import (
     Question,
     Requirement,
     Texts,
+    Wording,
 )
 from dialogs.errors import ContentError
 from dialogs.events import EventKind
 from dialogs.text_keys import TEXT_PLACEHOLDERS
-from dialogs.understanding import compact, phrase_key
+from dialogs.understanding import compact, phrase_key, words
 
 MAX_LABEL_LENGTH = 40
+MAX_DESCRIPTION, MAX_SHORT_DESCRIPTION = 512, 120
 MIN_OPTIONS, MAX_OPTIONS = 2, 4
-ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,19}")  # short enough for 64-byte callback data
-FILES = ("article.txt", "excerpts.yaml", "questions.yaml", "paths.yaml", "plans.yaml", "commands.yaml", "texts.yaml")
 MIN_PLAN_STEPS, MAX_PLAN_STEPS = 3, 5
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,19}")  # short enough for 64-byte callback data
+LANGUAGE_PATTERN = re.compile(r"[a-z]{2,3}")
+CATALOGUES = "catalogues"
+FILES = ("article.txt", "excerpts.yaml", "questions.yaml", "paths.yaml", "plans.yaml", f"{CATALOGUES}/*.yaml")
+WORDING_FIELDS = ("negators", "negation_cancellers", "contrasts", "clause_breaks", "post_negators", "linking_verbs",
+                  "common_words", "plural_endings", "keep_endings")
 
 
 def default_content_dir() -> FsPath:
@@ -53,6 +66,11 @@ def default_content_dir() -> FsPath:
 def normalise_whitespace(text: str) -> str:
     """Collapse runs of whitespace to single spaces (how excerpts are matched to the article)."""
     return " ".join(text.split())
+
+
+def normalise_label(text: str) -> str:
+    """Lower-case letters and digits only: how typed answers are matched to option labels."""
+    return compact(text)
 
 
 class _File:
@@ -104,14 +122,28 @@ class _File:
             seen.add(entry_id)
             yield key, entry, entry_id
 
-    def strings(self, parent: Mapping[str, Any], field: str, key: str) -> tuple[str, ...]:
+    def strings(self, parent: Mapping[str, Any], field: str, key: str, allow_empty: bool = False) -> tuple[str, ...]:
         items = self.get(parent, field, key, list)
         result = []
         for index, item in enumerate(items):
             if not isinstance(item, str) or not item.strip():
                 raise self.fail(f"{key}.{field}[{index}]", f"expected a non-empty string, found {_kind(item)}")
             result.append(item.strip())
+        if not result and not allow_empty:
+            raise self.fail(f"{key}.{field}", "must not be empty")
         return tuple(result)
+
+    def keyed(self, parent: Mapping[str, Any], field: str, key: str, expected: tuple[str, ...]) -> Mapping[str, Any]:
+        """A mapping that must have exactly the ``expected`` keys."""
+        path = f"{key}.{field}" if key else field
+        value = self.mapping(parent.get(field), path)
+        for name in value:
+            if name not in expected:
+                raise self.fail(f"{path}.{name}", "unknown key (not in the language-neutral quiz or the code)")
+        for name in expected:
+            if name not in value:
+                raise self.fail(f"{path}.{name}", "is missing")
+        return value
 
 
 def _kind(value: Any) -> str:
@@ -144,6 +176,43 @@ def _parse_yaml(directory: FsPath, name: str) -> Mapping[str, Any]:
     return _File(name).mapping(document, "")
 
 
+def _placeholders(file: _File, key: str, value: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as error:
+        raise file.fail(key, f"bad placeholder syntax: {error}") from None
+
+
+# -- the language-neutral quiz ----------------------------------------------------------------
+@dataclass(frozen=True)
+class _NeutralOption:
+    id: str
+    weights: Mapping[str, int]
+    excerpts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _NeutralQuestion:
+    id: str
+    options: tuple[_NeutralOption, ...]
+
+
+@dataclass(frozen=True)
+class _Quiz:
+    """Everything that is the same in every language."""
+
+    article_title: str
+    article_text: str
+    excerpts: Mapping[str, Excerpt]
+    questions: tuple[_NeutralQuestion, ...]
+    path_excerpts: Mapping[str, tuple[str, ...]]
+    tie_break: tuple[str, ...]
+    close_margin: int
+    requirements: tuple[tuple[str, str, frozenset[tuple[str, str]], str], ...]  # id, path, met_by, excerpt
+    plans: Mapping[str, tuple[str, ...]]  # path -> excerpt id per step
+    version: str
+
+
 def _load_excerpts(directory: FsPath, article: str) -> tuple[str, Mapping[str, Excerpt]]:
     file = _File("excerpts.yaml")
     document = _parse_yaml(directory, file.name)
@@ -166,126 +235,62 @@ def _load_excerpts(directory: FsPath, article: str) -> tuple[str, Mapping[str, E
 
 def _excerpt_refs(file: _File, entry: Mapping[str, Any], key: str, excerpts: Mapping[str, Excerpt]) -> tuple[str, ...]:
     refs = file.strings(entry, "excerpts", key)
-    if not refs:
-        raise file.fail(f"{key}.excerpts", "must name at least one excerpt")
     for index, ref in enumerate(refs):
         if ref not in excerpts:
             raise file.fail(f"{key}.excerpts[{index}]", f"unknown excerpt {ref!r} (not in excerpts.yaml)")
     return refs
 
 
-def navigation_words() -> frozenset[str]:
-    """Words an answer label may not start with: every command's name, from the registry, so
-    that an answer button never reads like navigation."""
-    return frozenset(command.name for command in COMMANDS)
-
-
-def _label(file: _File, entry: Mapping[str, Any], key: str, navigation: frozenset[str]) -> str:
-    label = file.get(entry, "label", key, str)
-    if len(label) > MAX_LABEL_LENGTH:
-        raise file.fail(f"{key}.label", f"{label!r} is {len(label)} characters; the limit is {MAX_LABEL_LENGTH}")
-    first_word = re.split(r"[^A-Za-z]+", label.strip(), maxsplit=1)[0].lower()
-    if first_word in navigation:
-        raise file.fail(f"{key}.label", f"{label!r} starts with the navigation word {first_word!r}")
-    return label
-
-
-def _phrases(file: _File, entry: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    phrases = file.strings(entry, "phrases", key)
-    for index, phrase in enumerate(phrases):
-        if not phrase_key(phrase):
-            raise file.fail(f"{key}.phrases[{index}]", f"{phrase!r} has no words")
-    return phrases
-
-
-def _load_option(
-    file: _File, key: str, entry: Mapping[str, Any], option_id: str, excerpts: Mapping[str, Excerpt],
-    navigation: frozenset[str],
-) -> Option:
-    if option_id == NOT_SURE:
-        raise file.fail(f"{key}.id", f"{NOT_SURE!r} is reserved for the \"Not sure\" answer")
-    label = _label(file, entry, key, navigation)
-    weights_raw = file.mapping(entry.get("weights"), f"{key}.weights")
-    weights: dict[str, int] = {}
-    for path_id in weights_raw:
-        if path_id not in PATH_IDS:
-            raise file.fail(f"{key}.weights.{path_id}", f"unknown path {path_id!r} (expected one of {', '.join(PATH_IDS)})")
-    for path_id in PATH_IDS:
-        value = file.get(weights_raw, path_id, f"{key}.weights", int)
-        if not 0 <= value <= 10:
-            raise file.fail(f"{key}.weights.{path_id}", f"weight {value} is outside 0..10")
-        weights[path_id] = value
-    return Option(
-        id=option_id,
-        label=label,
-        reason=file.get(entry, "reason", key, str),
-        weights=MappingProxyType(weights),
-        excerpts=_excerpt_refs(file, entry, key, excerpts),
-        phrases=_phrases(file, entry, key),
-    )
-
-
-def _load_not_sure(file: _File, document: Mapping[str, Any]) -> Option:
-    entry = file.mapping(document.get("not_sure"), "not_sure")
-    return Option(
-        id=NOT_SURE,
-        label=_label(file, entry, "not_sure", frozenset()),
-        reason=file.get(entry, "reason", "not_sure", str),
-        weights=MappingProxyType(dict.fromkeys(PATH_IDS, 0)),
-        excerpts=(),
-        phrases=_phrases(file, entry, "not_sure"),
-    )
-
-
-def _check_phrases_are_distinct(file: _File, key: str, question: Question) -> None:
-    """Within a question, a label or phrase may mean one answer only."""
-    owner: dict[str, str] = {}
-    for option_index, option in enumerate(question.options):
-        for phrase_index, phrase in enumerate(option.phrases):
-            owner_id = owner.setdefault(phrase_key(phrase), option.id)
-            if owner_id != option.id:
-                raise file.fail(f"{key}.options[{option_index}].phrases[{phrase_index}]",
-                                f"{phrase!r} is also a phrase of option {owner_id!r}")
-    for phrase_index, phrase in enumerate(question.not_sure.phrases):
-        if phrase_key(phrase) in owner:
-            raise file.fail(f"not_sure.phrases[{phrase_index}]",
-                            f"{phrase!r} is also a phrase of {question.id}.{owner[phrase_key(phrase)]}")
-
-
-def _load_questions(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> tuple[Question, ...]:
+def _load_neutral_questions(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> tuple[_NeutralQuestion, ...]:
     file = _File("questions.yaml")
     document = _parse_yaml(directory, file.name)
-    not_sure = _load_not_sure(file, document)
-    navigation = navigation_words()
     questions = []
     for key, entry, question_id in file.entries(document, "questions"):
-        options = tuple(
-            _load_option(file, *item, excerpts, navigation) for item in file.entries(entry, "options", key)
-        )
+        options = []
+        for option_key, option_entry, option_id in file.entries(entry, "options", key):
+            if option_id == NOT_SURE:
+                raise file.fail(f"{option_key}.id", f"{NOT_SURE!r} is reserved for the \"Not sure\" answer")
+            weights_raw = file.mapping(option_entry.get("weights"), f"{option_key}.weights")
+            for path_id in weights_raw:
+                if path_id not in PATH_IDS:
+                    raise file.fail(f"{option_key}.weights.{path_id}",
+                                    f"unknown path {path_id!r} (expected one of {', '.join(PATH_IDS)})")
+            weights: dict[str, int] = {}
+            for path_id in PATH_IDS:
+                value = file.get(weights_raw, path_id, f"{option_key}.weights", int)
+                if not 0 <= value <= 10:
+                    raise file.fail(f"{option_key}.weights.{path_id}", f"weight {value} is outside 0..10")
+                weights[path_id] = value
+            options.append(_NeutralOption(option_id, MappingProxyType(weights),
+                                          _excerpt_refs(file, option_entry, option_key, excerpts)))
         if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
             raise file.fail(f"{key}.options", f"has {len(options)} options; expected {MIN_OPTIONS} to {MAX_OPTIONS}")
-        labels = [normalise_label(option.label) for option in (*options, not_sure)]
-        if len(set(labels)) != len(labels):
-            raise file.fail(f"{key}.options", "two options have the same label")
-        question = Question(
-            id=question_id,
-            factor=file.get(entry, "factor", key, str),
-            text=file.get(entry, "text", key, str),
-            options=options,
-            not_sure=not_sure,
-            topic=file.get(entry, "topic", key, str),
-        )
-        _check_phrases_are_distinct(file, key, question)
-        questions.append(question)
+        questions.append(_NeutralQuestion(question_id, tuple(options)))
     if not questions:
         raise file.fail("questions", "must list at least one question")
     return tuple(questions)
 
 
-def _load_requirements(
-    file: _File, document: Mapping[str, Any], questions: tuple[Question, ...], excerpts: Mapping[str, Excerpt]
-) -> tuple[Requirement, ...]:
-    by_id = {question.id: question for question in questions}
+def _load_neutral_paths(
+    directory: FsPath, excerpts: Mapping[str, Excerpt], questions: tuple[_NeutralQuestion, ...]
+) -> tuple[Mapping[str, tuple[str, ...]], tuple[str, ...], int, tuple[Any, ...]]:
+    file = _File("paths.yaml")
+    document = _parse_yaml(directory, file.name)
+    path_excerpts: dict[str, tuple[str, ...]] = {}
+    for key, entry, path_id in file.entries(document, "paths"):
+        if path_id not in PATH_IDS:
+            raise file.fail(f"{key}.id", f"unknown path {path_id!r} (expected one of {', '.join(PATH_IDS)})")
+        path_excerpts[path_id] = _excerpt_refs(file, entry, key, excerpts)
+    for path_id in PATH_IDS:
+        if path_id not in path_excerpts:
+            raise file.fail("paths", f"path {path_id!r} is missing")
+    tie_break = file.strings(document, "tie_break", "")
+    if sorted(tie_break) != sorted(PATH_IDS):
+        raise file.fail("tie_break", f"must list each of {', '.join(PATH_IDS)} exactly once")
+    close_margin = file.get(document, "close_margin", "", int)
+    if close_margin < 0:
+        raise file.fail("close_margin", "must not be negative")
+    options = {(q.id, o.id) for q in questions for o in q.options}
     requirements = []
     for key, entry, requirement_id in file.entries(document, "requirements"):
         path_id = file.get(entry, "path", key, str)
@@ -294,71 +299,25 @@ def _load_requirements(
         met_by: set[tuple[str, str]] = set()
         for index, ref in enumerate(file.strings(entry, "met_by", key)):
             question_id, _, option_id = ref.partition(".")
-            question = by_id.get(question_id)
-            if question is None or option_id == NOT_SURE or question.option(option_id) is None:
+            if (question_id, option_id) not in options:
                 raise file.fail(f"{key}.met_by[{index}]", f"{ref!r} is not a question.option of questions.yaml")
             met_by.add((question_id, option_id))
-        if not met_by:
-            raise file.fail(f"{key}.met_by", "must name at least one answer")
         excerpt = file.get(entry, "excerpt", key, str)
         if excerpt not in excerpts:
             raise file.fail(f"{key}.excerpt", f"unknown excerpt {excerpt!r} (not in excerpts.yaml)")
-        requirements.append(Requirement(requirement_id, path_id, frozenset(met_by), excerpt,
-                                        file.get(entry, "unmet", key, str)))
-    if {requirement.path for requirement in requirements} >= set(PATH_IDS):
+        requirements.append((requirement_id, path_id, frozenset(met_by), excerpt))
+    if {path_id for _, path_id, _, _ in requirements} >= set(PATH_IDS):
         raise file.fail("requirements", "every path has a requirement; at least one path must always stay possible")
-    return tuple(requirements)
+    ordered = {path_id: path_excerpts[path_id] for path_id in PATH_IDS}
+    return MappingProxyType(ordered), tie_break, close_margin, tuple(requirements)
 
 
-def _load_paths(
-    directory: FsPath, excerpts: Mapping[str, Excerpt], questions: tuple[Question, ...]
-) -> tuple[Mapping[str, Path], tuple[str, ...], int, tuple[Requirement, ...]]:
-    file = _File("paths.yaml")
-    document = _parse_yaml(directory, file.name)
-    paths: dict[str, Path] = {}
-    for key, entry, path_id in file.entries(document, "paths"):
-        if path_id not in PATH_IDS:
-            raise file.fail(f"{key}.id", f"unknown path {path_id!r} (expected one of {', '.join(PATH_IDS)})")
-        name = file.get(entry, "name", key, str)
-        if name != PATH_NAMES[path_id]:
-            raise file.fail(f"{key}.name", f"must be exactly {PATH_NAMES[path_id]!r}")
-        paths[path_id] = Path(
-            id=path_id,
-            name=name,
-            summary=file.get(entry, "summary", key, str),
-            pros=file.strings(entry, "pros", key),
-            cons=file.strings(entry, "cons", key),
-            fits=file.get(entry, "fits", key, str),
-            excerpts=_excerpt_refs(file, entry, key, excerpts),
-            aliases=file.strings(entry, "aliases", key),
-        )
-    for path_id in PATH_IDS:
-        if path_id not in paths:
-            raise file.fail("paths", f"path {path_id!r} is missing")
-    tie_break = file.strings(document, "tie_break", "")
-    if sorted(tie_break) != sorted(PATH_IDS):
-        raise file.fail("tie_break", f"must list each of {', '.join(PATH_IDS)} exactly once")
-    close_margin = file.get(document, "close_margin", "", int)
-    if close_margin < 0:
-        raise file.fail("close_margin", "must not be negative")
-    ordered = {path_id: paths[path_id] for path_id in PATH_IDS}
-    requirements = _load_requirements(file, document, questions, excerpts)
-    return MappingProxyType(ordered), tie_break, close_margin, requirements
-
-
-def _load_plans(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> Mapping[str, tuple[PlanStep, ...]]:
-    """Three to five first steps per path, each tied to an excerpt."""
+def _load_neutral_plans(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> Mapping[str, tuple[str, ...]]:
     file = _File("plans.yaml")
-    document = _parse_yaml(directory, file.name)
-    section = file.mapping(document.get("plans"), "plans")
-    plans: dict[str, tuple[PlanStep, ...]] = {}
-    for path_id in section:
-        if path_id not in PATH_IDS:
-            raise file.fail(f"plans.{path_id}", f"unknown path {path_id!r} (expected one of {', '.join(PATH_IDS)})")
+    section = file.keyed(_parse_yaml(directory, file.name), "plans", "", PATH_IDS)
+    plans: dict[str, tuple[str, ...]] = {}
     for path_id in PATH_IDS:
         key = f"plans.{path_id}"
-        if path_id not in section:
-            raise file.fail(key, "is missing")
         raw = section[path_id]
         if not isinstance(raw, list) or not MIN_PLAN_STEPS <= len(raw) <= MAX_PLAN_STEPS:
             count = len(raw) if isinstance(raw, list) else 0
@@ -369,110 +328,289 @@ def _load_plans(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> Mapping[s
             excerpt = file.get(entry, "excerpt", f"{key}[{index}]", str)
             if excerpt not in excerpts:
                 raise file.fail(f"{key}[{index}].excerpt", f"unknown excerpt {excerpt!r} (not in excerpts.yaml)")
-            steps.append(PlanStep(file.get(entry, "step", f"{key}[{index}]", str), excerpt))
+            steps.append(excerpt)
         plans[path_id] = tuple(steps)
     return MappingProxyType(plans)
 
 
-def content_version(questions: tuple[Question, ...], requirements: tuple[Requirement, ...]) -> str:
+def content_version(questions: tuple[_NeutralQuestion, ...], requirements: tuple[Any, ...]) -> str:
     """Six hex digits that change whenever what an answer means changes."""
-    meaning = [
-        [q.id, [[o.id, dict(o.weights)] for o in q.options]] for q in questions
-    ] + [[r.path, sorted(map(list, r.met_by))] for r in requirements]
+    meaning = [[q.id, [[o.id, dict(o.weights)] for o in q.options]] for q in questions] + [
+        [path_id, sorted(map(list, met_by))] for _, path_id, met_by, _ in requirements
+    ]
     return hashlib.sha256(json.dumps(meaning, sort_keys=True).encode()).hexdigest()[:6]
 
 
-def _load_commands(directory: FsPath, questions: tuple[Question, ...]) -> Mapping[str, CommandWords]:
-    """Each registry command's description and plain words; none may be an answer's words."""
-    file = _File("commands.yaml")
-    document = _parse_yaml(directory, file.name)
-    section = file.mapping(document.get("commands"), "commands")
-    for name in section:
-        if name not in COMMANDS_BY_NAME:
-            raise file.fail(f"commands.{name}", "unknown command (not in the code's registry)")
-    answer_words: dict[str, str] = {}
-    for question in questions:
-        for option in question.choices:
-            for phrase in (option.label, *option.phrases):
-                answer_words.setdefault(phrase_key(phrase), f"{question.id}.{option.id}")
-    owners: dict[str, str] = {}
-    result: dict[str, CommandWords] = {}
-    for command in COMMANDS:
-        key = f"commands.{command.name}"
-        if command.name not in section:
-            raise file.fail(key, "is missing")
-        entry = file.mapping(section[command.name], key)
-        phrases = _phrases(file, entry, key)
-        for index, phrase in enumerate(phrases):
-            normal = phrase_key(phrase)
-            if normal in answer_words:
-                raise file.fail(f"{key}.phrases[{index}]",
-                                f"{phrase!r} is also an answer ({answer_words[normal]}); it would be ambiguous")
-            if owners.setdefault(normal, command.name) != command.name:
-                raise file.fail(f"{key}.phrases[{index}]", f"{phrase!r} is also a phrase of /{owners[normal]}")
-        prefixes: tuple[str, ...] = ()
-        if "path_prefixes" in entry:
-            if command.kind is not EventKind.EXPLAIN:
-                raise file.fail(f"{key}.path_prefixes", f"/{command.name} takes no path")
-            prefixes = _phrases(file, {"phrases": entry["path_prefixes"]}, key)
-        result[command.name] = CommandWords(command.name, file.get(entry, "description", key, str), phrases, prefixes)
-    return MappingProxyType(result)
-
-
-def _load_texts(directory: FsPath) -> Texts:
-    file = _File("texts.yaml")
-    document = _parse_yaml(directory, file.name)
-    strings: dict[str, str] = {}
-    for key in document:
-        if key not in TEXT_PLACEHOLDERS:
-            raise file.fail(str(key), "unknown text key (the code never uses it)")
-    for key, allowed in TEXT_PLACEHOLDERS.items():
-        if key not in document:
-            raise file.fail(key, "is missing")
-        value = document[key]
-        if not isinstance(value, str) or not value.strip():
-            raise file.fail(key, f"expected a non-empty string, found {_kind(value)}")
-        try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        except ValueError as error:
-            raise file.fail(key, f"bad placeholder syntax: {error}") from None
-        unknown = fields - allowed
-        if unknown:
-            allowed_text = ", ".join(sorted(f"{{{name}}}" for name in allowed)) or "none"
-            raise file.fail(key, f"unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {allowed_text})")
-        strings[key] = value.rstrip("\n") if key != "console_prompt" else value
-    return Texts(MappingProxyType(strings))
-
-
-def normalise_label(text: str) -> str:
-    """Lower-case letters and digits only: how typed answers are matched to option labels."""
-    return compact(text)
-
-
-def load_content(directory: FsPath | str | None = None) -> Content:
-    """Load and validate every content file; raise ContentError on the first problem."""
-    folder = FsPath(directory) if directory is not None else default_content_dir()
+def _load_quiz(folder: FsPath) -> _Quiz:
     article = _read(folder, "article.txt")
     if not article.strip():
         raise ContentError("article.txt", "", "is empty")
     title, excerpts = _load_excerpts(folder, article)
-    questions = _load_questions(folder, excerpts)
-    paths, tie_break, close_margin, requirements = _load_paths(folder, excerpts, questions)
-    commands = _load_commands(folder, questions)
-    plans = _load_plans(folder, excerpts)
-    texts = _load_texts(folder)
-    return Content(
-        article_title=title,
-        article_text=article,
-        questions=questions,
-        paths=paths,
-        excerpts=excerpts,
-        texts=texts,
-        tie_break=tie_break,
-        close_margin=close_margin,
-        requirements=requirements,
-        commands=commands,
-        plans=plans,
-        version=content_version(questions, requirements),
-        question_index=MappingProxyType({question.id: index for index, question in enumerate(questions)}),
-    )
+    questions = _load_neutral_questions(folder, excerpts)
+    path_excerpts, tie_break, close_margin, requirements = _load_neutral_paths(folder, excerpts, questions)
+    plans = _load_neutral_plans(folder, excerpts)
+    return _Quiz(title, article, excerpts, questions, path_excerpts, tie_break, close_margin, requirements, plans,
+                 content_version(questions, requirements))
+
+
+# -- catalogues ---------------------------------------------------------------------------------
+def navigation_words() -> frozenset[str]:
+    """Words an answer label may not start with: every command's name, from the registry, so
+    that an answer button never reads like navigation."""
+    return frozenset(command.name for command in COMMANDS)
+
+
+class _Catalogue:
+    """Reads one catalogues/<language>.yaml against the neutral quiz and the registries."""
+
+    def __init__(self, folder: FsPath, language: str, quiz: _Quiz, reference: Content | None) -> None:
+        self.file = _File(f"{CATALOGUES}/{language}.yaml")
+        self.document = _parse_yaml(folder, self.file.name)
+        self.language = language
+        self.quiz = quiz
+        self.reference = reference
+        self.navigation = navigation_words()
+        self.wording = self._wording()
+
+    def _wording(self) -> Wording:
+        file = self.file
+        section = file.keyed(self.document, "understanding", "", WORDING_FIELDS)
+        endings = {name: file.strings(section, name, "understanding", allow_empty=True)
+                   for name in ("plural_endings", "keep_endings")}
+        for name, values in endings.items():
+            for index, value in enumerate(values):
+                if not value.isalpha():
+                    raise file.fail(f"understanding.{name}[{index}]", f"{value!r} is not a word ending")
+        plain = Wording(plural_endings=tuple(sorted(endings["plural_endings"], key=len, reverse=True)),
+                        keep_endings=endings["keep_endings"])
+
+        def word_set(name: str) -> frozenset[str]:
+            return frozenset(w for value in file.strings(section, name, "understanding", allow_empty=True)
+                             for w in words(value, plain))
+
+        return Wording(**{name: word_set(name) for name in WORDING_FIELDS[:7]},  # type: ignore[arg-type]
+                       plural_endings=plain.plural_endings, keep_endings=plain.keep_endings)
+
+    def label(self, entry: Mapping[str, Any], key: str) -> str:
+        label = self.file.get(entry, "label", key, str)
+        if len(label) > MAX_LABEL_LENGTH:
+            raise self.file.fail(f"{key}.label", f"{label!r} is {len(label)} characters; the limit is {MAX_LABEL_LENGTH}")
+        first_word = re.split(r"[^\w]+", label.strip(), maxsplit=1)[0].casefold()
+        if first_word in self.navigation:
+            raise self.file.fail(f"{key}.label", f"{label!r} starts with the navigation word {first_word!r}")
+        return label
+
+    def phrases(self, entry: Mapping[str, Any], key: str, field: str = "phrases") -> tuple[str, ...]:
+        phrases = self.file.strings(entry, field, key)
+        for index, phrase in enumerate(phrases):
+            if not phrase_key(phrase, self.wording):
+                raise self.file.fail(f"{key}.{field}[{index}]", f"{phrase!r} has no words")
+        return phrases
+
+    def questions(self) -> tuple[Question, ...]:
+        file = self.file
+        section = file.keyed(self.document, "questions", "", tuple(q.id for q in self.quiz.questions))
+        not_sure_entry = file.mapping(self.document.get("not_sure"), "not_sure")
+        not_sure = Option(NOT_SURE, self.label(not_sure_entry, "not_sure"),
+                          file.get(not_sure_entry, "reason", "not_sure", str),
+                          MappingProxyType(dict.fromkeys(PATH_IDS, 0)), (), self.phrases(not_sure_entry, "not_sure"))
+        questions = []
+        for neutral in self.quiz.questions:
+            key = f"questions.{neutral.id}"
+            entry = file.mapping(section[neutral.id], key)
+            options_section = file.keyed(entry, "options", key, tuple(o.id for o in neutral.options))
+            options = []
+            for option in neutral.options:
+                option_key = f"{key}.options.{option.id}"
+                option_entry = file.mapping(options_section[option.id], option_key)
+                options.append(Option(option.id, self.label(option_entry, option_key),
+                                      file.get(option_entry, "reason", option_key, str), option.weights,
+                                      option.excerpts, self.phrases(option_entry, option_key)))
+            question = Question(neutral.id, file.get(entry, "factor", key, str), file.get(entry, "text", key, str),
+                                tuple(options), not_sure, file.get(entry, "topic", key, str))
+            self._check_distinct(key, question)
+            questions.append(question)
+        return tuple(questions)
+
+    def _check_distinct(self, key: str, question: Question) -> None:
+        """Within a question, a label or phrase may mean one answer only."""
+        labels = [normalise_label(option.label) for option in question.choices]
+        if len(set(labels)) != len(labels):
+            raise self.file.fail(f"{key}.options", "two options have the same label")
+        owner: dict[str, str] = {}
+        for option in question.options:
+            for index, phrase in enumerate(option.phrases):
+                owner_id = owner.setdefault(phrase_key(phrase, self.wording), option.id)
+                if owner_id != option.id:
+                    raise self.file.fail(f"{key}.options.{option.id}.phrases[{index}]",
+                                         f"{phrase!r} is also a phrase of option {owner_id!r}")
+        for index, phrase in enumerate(question.not_sure.phrases):
+            normal = phrase_key(phrase, self.wording)
+            if normal in owner:
+                raise self.file.fail(f"not_sure.phrases[{index}]",
+                                     f"{phrase!r} is also a phrase of {question.id}.{owner[normal]}")
+
+    def paths(self) -> Mapping[str, Path]:
+        file = self.file
+        section = file.keyed(self.document, "paths", "", PATH_IDS)
+        paths = {}
+        for path_id in PATH_IDS:
+            key = f"paths.{path_id}"
+            entry = file.mapping(section[path_id], key)
+            paths[path_id] = Path(path_id, file.get(entry, "name", key, str), file.get(entry, "summary", key, str),
+                                  file.strings(entry, "pros", key), file.strings(entry, "cons", key),
+                                  file.get(entry, "fits", key, str), self.quiz.path_excerpts[path_id],
+                                  self.phrases(entry, key, "aliases"))
+        return MappingProxyType(paths)
+
+    def requirements(self) -> tuple[Requirement, ...]:
+        ids = tuple(requirement_id for requirement_id, _, _, _ in self.quiz.requirements)
+        section = self.file.keyed(self.document, "requirements", "", ids)
+        result = []
+        for requirement_id, path_id, met_by, excerpt in self.quiz.requirements:
+            unmet = self.file.get(section, requirement_id, "requirements", str)
+            result.append(Requirement(requirement_id, path_id, met_by, excerpt, unmet))
+        return tuple(result)
+
+    def plans(self) -> Mapping[str, tuple[PlanStep, ...]]:
+        section = self.file.keyed(self.document, "plans", "", PATH_IDS)
+        plans = {}
+        for path_id in PATH_IDS:
+            steps = self.file.strings(section, path_id, "plans")
+            expected = self.quiz.plans[path_id]
+            if len(steps) != len(expected):
+                raise self.file.fail(f"plans.{path_id}", f"has {len(steps)} steps; plans.yaml has {len(expected)}")
+            plans[path_id] = tuple(PlanStep(text, excerpt) for text, excerpt in zip(steps, expected))
+        return MappingProxyType(plans)
+
+    def commands(self, questions: tuple[Question, ...]) -> Mapping[str, CommandWords]:
+        """Each registry command's description and plain words; none may be an answer's words."""
+        file = self.file
+        section = file.keyed(self.document, "commands", "", tuple(command.name for command in COMMANDS))
+        answer_words: dict[str, str] = {}
+        for question in questions:
+            for option in question.choices:
+                for phrase in (option.label, *option.phrases):
+                    answer_words.setdefault(phrase_key(phrase, self.wording), f"{question.id}.{option.id}")
+        owners: dict[str, str] = {}
+        result: dict[str, CommandWords] = {}
+        for command in COMMANDS:
+            key = f"commands.{command.name}"
+            entry = file.mapping(section[command.name], key)
+            phrases = self.phrases(entry, key)
+            for index, phrase in enumerate(phrases):
+                normal = phrase_key(phrase, self.wording)
+                if normal in answer_words:
+                    raise file.fail(f"{key}.phrases[{index}]",
+                                    f"{phrase!r} is also an answer ({answer_words[normal]}); it would be ambiguous")
+                if owners.setdefault(normal, command.name) != command.name:
+                    raise file.fail(f"{key}.phrases[{index}]", f"{phrase!r} is also a phrase of /{owners[normal]}")
+            prefixes: tuple[str, ...] = ()
+            if "path_prefixes" in entry:
+                if command.kind is not EventKind.EXPLAIN:
+                    raise file.fail(f"{key}.path_prefixes", f"/{command.name} takes no path")
+                prefixes = self.phrases(entry, key, "path_prefixes")
+            description = file.get(entry, "description", key, str)
+            if len(description) > 256:
+                raise file.fail(f"{key}.description", "is over Telegram's 256 characters")
+            result[command.name] = CommandWords(command.name, description, phrases, prefixes)
+        return MappingProxyType(result)
+
+    def texts(self) -> Texts:
+        file = self.file
+        section = file.keyed(self.document, "texts", "", tuple(TEXT_PLACEHOLDERS))
+        strings: dict[str, str] = {}
+        for key, allowed in TEXT_PLACEHOLDERS.items():
+            path = f"texts.{key}"
+            value = section[key]
+            if not isinstance(value, str) or not value.strip():
+                raise file.fail(path, f"expected a non-empty string, found {_kind(value)}")
+            fields = _placeholders(file, path, value)
+            unknown = fields - allowed
+            if unknown:
+                allowed_text = ", ".join(sorted(f"{{{name}}}" for name in allowed)) or "none"
+                raise file.fail(path, f"unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {allowed_text})")
+            if self.reference is not None:
+                english = _placeholders(file, path, self.reference.texts[key])
+                if fields != english:
+                    missing = sorted(english - fields)
+                    raise file.fail(path, f"placeholders differ from English: missing {{{missing[0]}}}" if missing
+                                    else "placeholders differ from English")
+            strings[key] = value.rstrip("\n") if key != "console_prompt" else value
+        return Texts(MappingProxyType(strings))
+
+    def excerpt_translations(self) -> Mapping[str, str]:
+        section = self.file.mapping(self.document.get("excerpts", {}), "excerpts")
+        for excerpt_id in section:
+            if excerpt_id not in self.quiz.excerpts:
+                raise self.file.fail(f"excerpts.{excerpt_id}", "unknown excerpt (not in excerpts.yaml)")
+        if self.language != DEFAULT_LANGUAGE:
+            for excerpt_id in self.quiz.excerpts:
+                if excerpt_id not in section:
+                    raise self.file.fail(f"excerpts.{excerpt_id}", "is missing (every quote needs our translation)")
+        return MappingProxyType({k: self.file.get(section, k, "excerpts", str) for k in section})
+
+    def build(self) -> Content:
+        file, quiz = self.file, self.quiz
+        declared = file.get(self.document, "language", "", str)
+        if declared != self.language:
+            raise file.fail("language", f"says {declared!r} but the file is {self.language}.yaml")
+        bot = file.mapping(self.document.get("bot"), "bot")
+        description = file.get(bot, "description", "bot", str)
+        short = file.get(bot, "short_description", "bot", str)
+        if len(description) > MAX_DESCRIPTION:
+            raise file.fail("bot.description", f"is {len(description)} characters; Telegram allows {MAX_DESCRIPTION}")
+        if len(short) > MAX_SHORT_DESCRIPTION:
+            raise file.fail("bot.short_description", f"is {len(short)} characters; Telegram allows {MAX_SHORT_DESCRIPTION}")
+        questions = self.questions()
+        return Content(
+            article_title=quiz.article_title,
+            article_text=quiz.article_text,
+            questions=questions,
+            paths=self.paths(),
+            excerpts=quiz.excerpts,
+            texts=self.texts(),
+            tie_break=quiz.tie_break,
+            close_margin=quiz.close_margin,
+            requirements=self.requirements(),
+            commands=self.commands(questions),
+            plans=self.plans(),
+            version=quiz.version,
+            language=self.language,
+            language_name=file.get(self.document, "name", "", str),
+            bot_description=description,
+            bot_short_description=short,
+            wording=self.wording,
+            excerpt_translations=self.excerpt_translations(),
+            question_index=MappingProxyType({question.id: index for index, question in enumerate(questions)}),
+        )
+
+
+def available_languages(directory: FsPath | str | None = None) -> tuple[str, ...]:
+    """The languages with a catalogue, English first."""
+    folder = FsPath(directory) if directory is not None else default_content_dir()
+    found = sorted(path.stem for path in (folder / CATALOGUES).glob("*.yaml") if LANGUAGE_PATTERN.fullmatch(path.stem))
+    if DEFAULT_LANGUAGE not in found:
+        raise ContentError(f"{CATALOGUES}/{DEFAULT_LANGUAGE}.yaml", "", f"file not found in {folder}")
+    return (DEFAULT_LANGUAGE, *(language for language in found if language != DEFAULT_LANGUAGE))
+
+
+def load_languages(directory: FsPath | str | None = None) -> Mapping[str, Content]:
+    """Load and validate the quiz in every language; raise ContentError on the first problem."""
+    folder = FsPath(directory) if directory is not None else default_content_dir()
+    quiz = _load_quiz(folder)
+    english = _Catalogue(folder, DEFAULT_LANGUAGE, quiz, None).build()
+    contents = {DEFAULT_LANGUAGE: english}
+    for language in available_languages(folder)[1:]:
+        contents[language] = _Catalogue(folder, language, quiz, english).build()
+    return MappingProxyType(contents)
+
+
+def load_content(directory: FsPath | str | None = None, language: str = DEFAULT_LANGUAGE) -> Content:
+    """Load and validate the quiz in one language (English by default)."""
+    folder = FsPath(directory) if directory is not None else default_content_dir()
+    quiz = _load_quiz(folder)
+    english = _Catalogue(folder, DEFAULT_LANGUAGE, quiz, None).build()
+    if language == DEFAULT_LANGUAGE:
+        return english
+    return _Catalogue(folder, language, quiz, english).build()

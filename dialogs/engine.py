@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from rapidfuzz import fuzz, process
 from transitions import Machine
 
+from dialogs import analytics
+from dialogs.analytics import UsageEvent
 from dialogs.commands import COMMANDS_BY_KIND
 from dialogs.content import PATH_IDS, Content, Option, Question
 from dialogs.events import Event, EventKind
@@ -34,8 +37,14 @@ QUESTION_NAME_SIMILARITY = 75
 class Turn:
     """The machine's model for one event: the session being changed and the replies queued."""
 
-    def __init__(self, engine: DialogEngine, session: Session, event: Event) -> None:
+    def __init__(self, engine: DialogEngine, session: Session, event: Event, now: float = 0.0) -> None:
         self.state = session.state
+        self.started_at = session.started_at
+        self.now = now
+        #: Anonymous usage events this turn produced.
+        self.usage: list[UsageEvent] = []
+        #: The quiz was just completed (not an answer changed afterwards).
+        self.completed = False
         self.answers: list[Answer] = list(session.answers)
         self.generation = session.generation
         self.event = event
@@ -106,6 +115,9 @@ class Turn:
             self.answers[index] = answer
         else:
             self.answers.append(answer)
+            how = analytics.UNSURE if option.is_not_sure else analytics.BUTTON if self.event.via_button else analytics.TYPED
+            self._log(analytics.ANSWERED, answer[0], how=how)
+            self.completed = len(self.answers) == len(self._content.questions)
         self.closed_prompt = self._views.answered(index, option, changing=self.is_changing)
         if self.acknowledge:
             self._say(self._views.text("understood", label=option.label))
@@ -120,6 +132,15 @@ class Turn:
         self.generation = next_generation(self.generation)
 
     # -- replies -------------------------------------------------------------------------
+    def _log(self, kind: str, detail: str = "", how: str = "", seconds: float | None = None) -> None:
+        self.usage.append(UsageEvent(kind, detail, how, seconds, self.now))
+
+    def _begin(self) -> None:
+        """A new quiz starts here: log it and remember when, for the time to finish."""
+        self.started_at = self.now
+        self._log(analytics.STARTED)
+        self._log(analytics.REACHED, self._content.questions[0].id)
+
     def _say(self, reply: Reply) -> None:
         self.replies.append(reply)
 
@@ -135,9 +156,12 @@ class Turn:
         self._say(self._views.question(self._current_index(), self.generation, changing=self.is_changing))
 
     def show_current_question(self) -> None:
+        if self.event.kind is EventKind.ANSWER and not self.is_changing:
+            self._log(analytics.REACHED, self._content.questions[self._current_index()].id)
         self._ask_current()
 
     def show_greeting(self) -> None:
+        self._begin()
         self._say(self._views.greeting())
         self._ask_current()
 
@@ -146,6 +170,7 @@ class Turn:
         self._ask_current()
 
     def show_restarted(self) -> None:
+        self._begin()
         self._notify("restarted")
         self._ask_current()
 
@@ -161,10 +186,14 @@ class Turn:
         self._say(self._views.text("finished_hint"))
 
     def show_suggestions(self) -> None:
+        self._log(analytics.SUGGESTED, self._content.questions[self._current_index()].id)
         self._say(self._views.suggestions(self._current_index(), self.candidates, self.generation))
 
     def show_result(self) -> None:
         result = score(self._content, self.answers)
+        if self.completed:
+            seconds = self.now - self.started_at if self.started_at and self.now >= self.started_at else None
+            self._log(analytics.RESULT, result.recommended, seconds=seconds)
         flip = None if result.all_unsure else smallest_change(self._content, self.answers)
         outlook = unsure_outlook(self._content, self.answers) if result.unsure else None
         self._say(self._views.result(result, flip, outlook, self.answers))
@@ -222,16 +251,19 @@ class Turn:
 class DialogEngine:
     """Applies events to sessions. Built once per content load; holds no per-chat state."""
 
-    def __init__(self, content: Content, retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
+    def __init__(self, content: Content, retention_days: int = DEFAULT_RETENTION_DAYS,
+                 languages: Mapping[str, str] | None = None) -> None:
         self.content = content
+        #: Every language Crossroads speaks (code -> its own name), for /language.
+        self.languages = languages or {content.language: content.language_name}
         self.retention_days = retention_days
         self.views = Views(content)
         self.machine: Machine = build_machine(content)
         self.interpreter = Interpreter(content)
         self._states = frozenset(state_names(content))
         self._question_names = {
-            phrase_key(name): question.id
-            for question in content.questions for name in (question.id, question.factor)
+            phrase_key(name, content.wording): question.id
+            for question in content.questions for name in (question.id, question.factor, question.topic)
         }
 
     def path_id(self, text: str) -> str:
@@ -242,7 +274,7 @@ class DialogEngine:
 
     def question_named(self, text: str) -> str:
         """The question a /change argument names: its number, id or factor (forgiving); ''."""
-        key = phrase_key(text)
+        key = phrase_key(text, self.content.wording)
         if key.isascii() and key.isdigit() and 1 <= int(key) <= len(self.content.questions):
             return self.content.questions[int(key) - 1].id
         if key in self._question_names:
@@ -294,8 +326,9 @@ class DialogEngine:
             return event, "suggest", False, understood.options
         return event, "hint", False, ()
 
-    def handle(self, session: Session, event: Event) -> Outcome:
-        """Apply one event; the returned session is what must be stored before replying."""
+    def handle(self, session: Session, event: Event, now: float = 0.0) -> Outcome:
+        """Apply one event; the returned session is what must be stored before replying.
+        ``now`` (epoch seconds) stamps usage events and the quiz's start."""
         session = self.normalise(session)
         trigger, acknowledge, candidates = event.kind.value, False, ()
         if event.kind is EventKind.TEXT:
@@ -309,27 +342,32 @@ class DialogEngine:
             return Outcome(session, (self.views.info(command.info_text, retention_days=self.retention_days),))
         if event.kind is EventKind.UNKNOWN:
             return Outcome(session, (self.views.text("unknown_command", command=event.text),))
+        if event.kind is EventKind.STATS:  # the operator's command; front ends answer it for operators
+            return Outcome(session, (self.views.text("unknown_command", command="/stats"),))
+        if event.kind is EventKind.LANGUAGE:  # choosing one is the service's job (it holds every language)
+            return Outcome(session, (self.views.language_menu(self.languages),))
         if event.kind is EventKind.FORGET:
             fresh = Session(chat_id=session.chat_id, prompt_message_id=session.prompt_message_id)
             return Outcome(fresh, (self.views.text("forget_done"),), forget=True)
         if event.kind is EventKind.SHARED:
             shared = self.shared_result(event.answers)
             if shared is not None:
-                return Outcome(session, (shared,))
+                return Outcome(session, (shared,), usage=(UsageEvent(analytics.SHARE_OPENED, at=now),))
             event, trigger = Event(EventKind.START), "start"
             intro: tuple[Reply, ...] = (self.views.text("shared_invalid"),)
         else:
             intro = ()
         if event.kind is EventKind.SHARE:
             return Outcome(session)  # a link button; nothing to do if a front end sends it
-        turn = Turn(self, session, event)
+        turn = Turn(self, session, event, now)
         turn.acknowledge, turn.candidates = acknowledge, candidates
         self.machine.events[trigger].trigger(turn)
         answers = tuple(turn.answers)
         changed = (turn.state, answers, turn.generation) != (session.state, session.answers, session.generation)
-        new_session = replace(session, state=turn.state, answers=answers, generation=turn.generation) if changed else session
+        new_session = replace(session, state=turn.state, answers=answers, generation=turn.generation,
+                              started_at=turn.started_at) if changed else session
         return Outcome(new_session, (*intro, *turn.replies), changed, turn.closed_prompt, turn.notice,
-                       checkin=turn.checkin)
+                       checkin=turn.checkin, usage=tuple(turn.usage))
 
     def shared_result(self, answers: tuple[Answer, ...]) -> Reply | None:
         """Someone else's complete answers as their result; None if they do not fit the content."""

@@ -24,6 +24,8 @@ class EventKind(str, Enum):
     REMIND = "remind"
     SHARE = "share"
     SHARED = "shared"
+    LANGUAGE = "language"
+    STATS = "stats"
     UNKNOWN = "unknown"
 
 
@@ -40,3 +42,5 @@ class Event:
     generation: int | None = None
     via_button: bool = False
     answers: tuple[tuple[str, str], ...] = ()
+    #: The language the person's app is set to (Telegram's language_code), if known.
+    language: str = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from dialogs.analytics import UsageEvent
 from dialogs.events import Event
 from dialogs.session import Session
 
@@ -88,3 +89,5 @@ class Outcome:
     notice: str = ""
     forget: bool = False
     checkin: str | None = None
+    #: Anonymous usage events to append to the log (see dialogs.analytics).
+    usage: tuple[UsageEvent, ...] = ()

@@ -14,9 +14,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
+from collections.abc import Mapping
+
+from dialogs.content import DEFAULT_LANGUAGE
 from dialogs.engine import DialogEngine
 from dialogs.errors import VersionConflict
-from dialogs.events import Event
+from dialogs.events import Event, EventKind
+from dialogs.analytics import UsageEvent
 from dialogs.replies import Outcome
 from dialogs.session import GENERATION_LIMIT, Session
 from dialogs.storage import SessionStore
@@ -62,10 +66,14 @@ class DialogService:
     """Engine plus store: the one entry point every front end calls."""
 
     def __init__(
-        self, engine: DialogEngine, store: SessionStore, first_generation: Callable[[], int] = random_generation,
+        self, engine: DialogEngine | Mapping[str, DialogEngine], store: SessionStore,
+        first_generation: Callable[[], int] = random_generation,
         checkin_after: float = DEFAULT_CHECKIN_AFTER_SECONDS, clock: Callable[[], float] = time.time,
     ) -> None:
-        self.engine = engine
+        #: One engine per language; ``engine`` is the default language's.
+        self.engines: Mapping[str, DialogEngine] = (
+            {engine.content.language: engine} if isinstance(engine, DialogEngine) else dict(engine))
+        self.engine = self.engines.get(DEFAULT_LANGUAGE) or next(iter(self.engines.values()))
         self.store = store
         self._first_generation = first_generation
         self._checkin_after = checkin_after
@@ -83,7 +91,14 @@ class DialogService:
                 session = await self.store.load(chat_id) or Session(chat_id, generation=self._first_generation())
                 if chat_id in self._pending_prompts:
                     session = replace(session, prompt_message_id=self._pending_prompts[chat_id])
-                outcome = self.engine.handle(session, event)
+                language = self.language_for(session.language or event.language)
+                if session.language != language:
+                    session = replace(session, language=language)
+                now = self._clock()
+                if event.kind is EventKind.LANGUAGE:
+                    outcome = self._switch_language(session, event, now)
+                else:
+                    outcome = self.engines[language].handle(session, event, now)
                 if outcome.checkin is not None:
                     await self.store.set_checkin(chat_id, outcome.checkin, self._clock() + self._checkin_after)
                 if outcome.forget:
@@ -91,14 +106,37 @@ class DialogService:
                     self._pending_prompts.pop(chat_id, None)
                     return outcome
                 if not outcome.changed:
+                    if outcome.usage:
+                        await self.store.record_usage(outcome.usage)
                     return outcome
                 try:
-                    saved = await self.store.save(outcome.session)
+                    saved = await self.store.save(outcome.session, outcome.usage)
                 except VersionConflict:
                     continue
                 self._pending_prompts.pop(chat_id, None)
                 return replace(outcome, session=saved)
             raise VersionConflict(chat_id, -1)
+
+    def language_for(self, code: str) -> str:
+        """The language to speak for a language code ("pt-BR" -> "pt"); the default if unknown."""
+        base = code.strip().casefold().replace("_", "-").split("-")[0].split(".")[0]
+        return base if base in self.engines else self.engine.content.language
+
+    def _switch_language(self, session: Session, event: Event, now: float) -> Outcome:
+        """/language: a menu, or (with a known code) speak it from now on and show where we are."""
+        code = event.text.strip().casefold()
+        if code not in self.engines:
+            return self.engines[session.language].handle(session, event, now)
+        engine = self.engines[code]
+        switched = replace(session, language=code)
+        shown = engine.handle(switched, Event(EventKind.START), now)
+        replies = (engine.views.text("language_set"), *shown.replies)
+        return replace(shown, session=replace(shown.session, language=code), replies=replies,
+                       changed=shown.changed or code != session.language)
+
+    def engine_for(self, language: str) -> DialogEngine:
+        """The engine that speaks ``language`` (or the default one)."""
+        return self.engines.get(language, self.engine)
 
     async def remember_prompt(self, chat_id: int, message_id: int | None) -> None:
         """Record the message that shows the chat's current question (written lazily)."""
@@ -117,6 +155,10 @@ class DialogService:
             await self.flush()
         finally:
             await self.store.close()
+
+    async def record(self, *events: UsageEvent) -> None:
+        """Append usage events that happen outside a dialog turn (a check-in sent)."""
+        await self.store.record_usage(events)
 
     async def session(self, chat_id: int) -> Session | None:
         """The chat's stored session (for front ends that need the prompt message)."""

@@ -51,3 +51,7 @@ class Session:
     prompt_message_id: int | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
+    #: The language the person is spoken to in ("" until known; see DialogService).
+    language: str = ""
+    #: When the current quiz began (epoch seconds; 0 if unknown), for the time to finish.
+    started_at: float = 0.0

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiosqlite
 
+from dialogs.analytics import UsageEvent
 from dialogs.errors import StorageError, VersionConflict
 from dialogs.session import Answer, Session
 
@@ -40,23 +41,41 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
            )""",
         "CREATE INDEX checkins_due_at ON checkins (due_at)",
     ),
+    (
+        "ALTER TABLE sessions ADD COLUMN language TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE sessions ADD COLUMN started_at REAL NOT NULL DEFAULT 0",
+        """CREATE TABLE usage_events (
+               id      INTEGER PRIMARY KEY,
+               at      REAL    NOT NULL,
+               kind    TEXT    NOT NULL,
+               detail  TEXT    NOT NULL,
+               how     TEXT    NOT NULL,
+               seconds REAL
+           )""",
+        "CREATE INDEX usage_events_at ON usage_events (at)",
+    ),
 )
+_INSERT_USAGE = "INSERT INTO usage_events (at, kind, detail, how, seconds) VALUES (?, ?, ?, ?, ?)"
 SCHEMA_VERSION = len(MIGRATIONS)
 _Operation = Callable[[aiosqlite.Connection, float], Awaitable[Any]]
 
 _SELECT = (
-    "SELECT chat_id, state, answers, generation, version, prompt_message_id, created_at, updated_at "
-    "FROM sessions WHERE chat_id = ?"
+    "SELECT chat_id, state, answers, generation, version, prompt_message_id, created_at, updated_at, language, "
+    "started_at FROM sessions WHERE chat_id = ?"
 )
 _UPDATE = (
-    "UPDATE sessions SET state = ?, answers = ?, generation = ?, prompt_message_id = ?, version = version + 1, "
-    "updated_at = ? WHERE chat_id = ? AND version = ?"
+    "UPDATE sessions SET state = ?, answers = ?, generation = ?, prompt_message_id = ?, language = ?, "
+    "started_at = ?, version = version + 1, updated_at = ? WHERE chat_id = ? AND version = ?"
 )
 _INSERT = (
-    "INSERT INTO sessions (chat_id, state, answers, generation, prompt_message_id, version, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (chat_id) DO NOTHING"
+    "INSERT INTO sessions (chat_id, state, answers, generation, prompt_message_id, language, started_at, version, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (chat_id) DO NOTHING"
 )
 _SET_PROMPT = "UPDATE sessions SET prompt_message_id = ? WHERE chat_id = ?"
+
+
+def _usage_row(event: UsageEvent) -> tuple[float, str, str, str, float | None]:
+    return (event.at, event.kind, event.detail, event.how, event.seconds)
 
 
 def encode_answers(answers: Sequence[Answer]) -> str:
@@ -148,12 +167,25 @@ class SqliteSessionStore:
         row = next(iter(rows))
         return Session(
             chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3],
-            version=row[4], prompt_message_id=row[5], created_at=row[6], updated_at=row[7],
+            version=row[4], prompt_message_id=row[5], created_at=row[6], updated_at=row[7], language=row[8],
+            started_at=row[9],
         )
 
-    async def save(self, session: Session) -> Session:
-        """Compare-and-set write, committed (fsync'd) before returning."""
-        return await self._write(lambda db, now: self._save_one(db, session, now))
+    async def save(self, session: Session, usage: Sequence[UsageEvent] = ()) -> Session:
+        """Compare-and-set write (with its usage events), committed (fsync'd) before returning."""
+        return await self._write(lambda db, now: self._save_one(db, session, now, usage))
+
+    async def record_usage(self, usage: Sequence[UsageEvent]) -> None:
+        """Append usage events."""
+        if usage:
+            rows = [_usage_row(event) for event in usage]
+            await self._write(lambda db, now: db.executemany(_INSERT_USAGE, rows))
+
+    async def usage_since(self, cutoff: float) -> list[UsageEvent]:
+        """Usage events at or after ``cutoff``."""
+        rows = await self._connection().execute_fetchall(
+            "SELECT kind, detail, how, seconds, at FROM usage_events WHERE at >= ? ORDER BY id", (cutoff,))
+        return [UsageEvent(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
     async def set_prompt(self, chat_id: int, message_id: int | None) -> None:
         """Remember the message that shows the current question."""
@@ -204,8 +236,12 @@ class SqliteSessionStore:
 
     async def purge_older_than(self, cutoff: float) -> int:
         """Delete sessions idle since before ``cutoff``."""
-        cursor = await self._write(lambda db, now: db.execute("DELETE FROM sessions WHERE updated_at < ?", (cutoff,)))
-        return max(cursor.rowcount, 0)
+        async def purge(db: aiosqlite.Connection, now: float) -> int:
+            cursor = await db.execute("DELETE FROM sessions WHERE updated_at < ?", (cutoff,))
+            await db.execute("DELETE FROM usage_events WHERE at < ?", (cutoff,))
+            return max(cursor.rowcount, 0)
+
+        return int(await self._write(purge))
 
     # -- group commit ----------------------------------------------------------------------
     async def _write(self, operation: _Operation) -> Any:
@@ -250,22 +286,27 @@ class SqliteSessionStore:
                 future.set_result(result)
 
     @staticmethod
-    async def _save_one(db: aiosqlite.Connection, session: Session, now: float) -> Session | VersionConflict:
+    async def _save_one(db: aiosqlite.Connection, session: Session, now: float,
+                        usage: Sequence[UsageEvent] = ()) -> Session | VersionConflict:
         answers = encode_answers(session.answers)
         if session.version == 0:
             cursor = await db.execute(_INSERT, (session.chat_id, session.state, answers, session.generation,
-                                                session.prompt_message_id, now, now))
+                                                session.prompt_message_id, session.language, session.started_at,
+                                                now, now))
             created = now
         else:
             cursor = await db.execute(_UPDATE, (session.state, answers, session.generation, session.prompt_message_id,
-                                                now, session.chat_id, session.version))
+                                                session.language, session.started_at, now, session.chat_id,
+                                                session.version))
             created = session.created_at
         if cursor.rowcount != 1:
             return VersionConflict(session.chat_id, session.version)
+        if usage:
+            await db.executemany(_INSERT_USAGE, [_usage_row(event) for event in usage])
         return Session(
             chat_id=session.chat_id, state=session.state, answers=session.answers, generation=session.generation,
             version=session.version + 1, prompt_message_id=session.prompt_message_id,
-            created_at=created, updated_at=now,
+            created_at=created, updated_at=now, language=session.language, started_at=session.started_at,
         )
 
     async def count(self) -> int:

@@ -3,9 +3,10 @@ sees SQL. One contract test suite (tests/test_storage_contract.py) runs against 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from dialogs.analytics import UsageEvent
 from dialogs.session import Session
 
 
@@ -21,11 +22,18 @@ class SessionStore(Protocol):
     async def load(self, chat_id: int) -> Session | None:
         """The stored session of ``chat_id``, or None."""
 
-    async def save(self, session: Session) -> Session:
-        """Store ``session`` durably if the stored version still equals ``session.version``.
+    async def save(self, session: Session, usage: Sequence[UsageEvent] = ()) -> Session:
+        """Store ``session`` durably if the stored version still equals ``session.version``,
+        with ``usage`` appended to the event log in the same transaction.
 
-        Returns the session with its new version; raises VersionConflict otherwise.
-        Returns only after the write is committed."""
+        Returns the session with its new version; raises VersionConflict otherwise (and
+        appends nothing). Returns only after the write is committed."""
+
+    async def record_usage(self, usage: Sequence[UsageEvent]) -> None:
+        """Append anonymous usage events to the log."""
+
+    async def usage_since(self, cutoff: float) -> list[UsageEvent]:
+        """Every usage event at or after ``cutoff`` (epoch seconds), oldest first."""
 
     async def set_prompt(self, chat_id: int, message_id: int | None) -> None:
         """Remember which message shows the current question (no version change)."""
@@ -47,7 +55,8 @@ class SessionStore(Protocol):
         """When the earliest check-in is due, or None."""
 
     async def purge_older_than(self, cutoff: float) -> int:
-        """Delete sessions not updated since ``cutoff`` (epoch seconds); return how many."""
+        """Delete sessions not updated since ``cutoff`` (epoch seconds), and usage events
+        older than it; return how many sessions."""
 
     async def count(self) -> int:
         """How many sessions are stored."""

@@ -1,6 +1,6 @@
 """The registry of user-facing text keys and the placeholders each may use.
 
-content/texts.yaml must define exactly these keys; the loader rejects a missing key, an
+Every catalogue's ``texts`` (content/catalogues/<language>.yaml) must define exactly these keys; the loader rejects a missing key, an
 unknown key and a placeholder that the code does not fill.
 """
 
@@ -54,6 +54,18 @@ TEXT_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "result_unsure_depends": _NONE,
         "result_not_ready": _NONE,
         "points_one": frozenset({"count"}),
+        "points_few": frozenset({"count"}),
+        "points_many": frozenset({"count"}),
+        "language_menu": _NONE,
+        "language_set": _NONE,
+        "button_language": _NONE,
+        "excerpt_translation": frozenset({"text"}),
+        "stats_title": frozenset({"days"}),
+        "stats_summary": frozenset({"starts", "completions", "rate", "median"}),
+        "stats_outcomes": frozenset({"outcomes"}),
+        "stats_shares": frozenset({"shares", "checkins"}),
+        "stats_question_line": frozenset({"number", "topic", "reached", "dropped", "typed", "unsure"}),
+        "stats_none": frozenset({"days"}),
         "points_other": frozenset({"count"}),
         "card_ruled_out": _NONE,
         "why_title": frozenset({"path"}),

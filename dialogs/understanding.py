@@ -19,6 +19,7 @@ did not mean is never taken silently. Nothing here knows about Telegram.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -27,35 +28,15 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from dialogs.commands import COMMANDS_BY_NAME, command_event
-from dialogs.content import Content, Question
+from dialogs.content import Content, Question, Wording
 from dialogs.events import Event
 
-#: Words that turn the phrase after them into evidence against it.
-NEGATORS = frozenset(
-    {"not", "no", "never", "dont", "doesnt", "didnt", "cant", "cannot", "wont", "isnt", "arent", "aint",
-     "without", "nor", "neither", "hate", "avoid", "wouldnt", "shouldnt", "hardly", "nothing"}
-)
-#: "don't mind", "no problem": a negator followed by one of these is not a negation.
-NEGATION_CANCELLERS = frozenset({"mind", "care", "matter", "bother", "problem", "worries", "issue"})
-#: Words that turn a reply around: what follows them is what the person means most
-#: ("I have a job, but I want to leave it"); they also end the reach of a negation.
-CONTRASTS = frozenset({"but", "though", "although", "however", "yet", "instead"})
-CLAUSE_BREAKS = CONTRASTS | frozenset({"rather", "so", "and"})
+#: Negations reach this many words back ("I'd rather not have uneven income").
 NEGATION_REACH = 5
-#: "being my own boss is not for me": a negation right after the phrase.
-POST_NEGATORS = frozenset({"isnt", "arent", "wasnt", "not"})
-LINKING_VERBS = frozenset({"is", "are", "was", "sound", "sounds", "seem", "seems", "really", "just"})
 #: Typo correction: words at least this long, at least this similar (0..1, transpositions
 #: count as one edit) to a word of the question's phrases.
 MIN_TYPO_WORD = 4
 TYPO_SIMILARITY = 0.75
-#: Common words that are never typos of a phrase word ("want" is not "cant").
-COMMON_WORDS = frozenset(
-    "want need have like just that this with what when then than them they been were into some more much very "
-    "well good know make take give tell feel think going would could should about from your mine yours their "
-    "there here where which while only also even ever still really maybe guess sure okay fine right left "
-    "first last next same other every each over under down back away done doing does made said".split()
-)
 #: Whole-reply resemblance to a label or phrase: take it, or offer it.
 FUZZY_TAKE = 92
 FUZZY_OFFER = 72
@@ -68,6 +49,7 @@ MAX_CANDIDATES = 3
 _CLAUSE = re.compile(r"[,.;:!?()\n]+")
 _APOSTROPHES = str.maketrans({"'": "", "’": "", "‘": "", "`": "", "´": ""})
 _NON_WORD = re.compile(r"[^\w]+")
+ENGLISH = Wording()
 
 
 class Reading(str, Enum):
@@ -93,26 +75,36 @@ class Understanding:
 NOTHING = Understanding(Reading.NOTHING)
 
 
-def stem(word: str) -> str:
-    """A plural's singular, roughly ("weekends" -> "weekend"), applied alike to phrases and replies."""
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
+def stem(word: str, wording: Wording = ENGLISH) -> str:
+    """A word without its plural or inflection ending, roughly ("weekends" -> "weekend"),
+    applied alike to phrases and replies so that both meet in the middle."""
+    if len(word) <= 3 or word.endswith(wording.keep_endings or ("\0",)):
+        return word
+    for ending in wording.plural_endings:  # longest first (the loader sorts them)
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
     return word
 
 
-def words(text: str) -> list[str]:
-    """Lower-case singular words without apostrophes or punctuation ("Don't!" -> ["dont"])."""
-    return [stem(word) for word in _NON_WORD.split(text.casefold().translate(_APOSTROPHES)) if word]
+def _plain(text: str) -> str:
+    """Lower case, without accents or apostrophes ("Está" -> "esta", "don't" -> "dont")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_APOSTROPHES))
+    return "".join(character for character in decomposed if not unicodedata.combining(character))
 
 
-def clauses(text: str) -> list[list[str]]:
+def words(text: str, wording: Wording = ENGLISH) -> list[str]:
+    """The words of ``text`` as the matcher compares them ("Don't!" -> ["dont"])."""
+    return [stem(word, wording) for word in _NON_WORD.split(_plain(text)) if word]
+
+
+def clauses(text: str, wording: Wording = ENGLISH) -> list[list[str]]:
     """The words of each clause (split at punctuation)."""
-    return [found for part in _CLAUSE.split(text) if (found := words(part))]
+    return [found for part in _CLAUSE.split(text) if (found := words(part, wording))]
 
 
-def phrase_key(text: str) -> str:
+def phrase_key(text: str, wording: Wording = ENGLISH) -> str:
     """A phrase normalised for comparison: its words joined by single spaces."""
-    return " ".join(words(text))
+    return " ".join(words(text, wording))
 
 
 def _find(needle: Sequence[str], haystack: Sequence[str]) -> Iterable[int]:
@@ -123,22 +115,22 @@ def _find(needle: Sequence[str], haystack: Sequence[str]) -> Iterable[int]:
             yield start
 
 
-def _negated(clause: Sequence[str], start: int, size: int) -> bool:
+def _negated(clause: Sequence[str], start: int, size: int, wording: Wording) -> bool:
     """Whether a negation governs the phrase of ``size`` words that starts at ``start``: one
     shortly before it ("not much risk"), or right after it ("own boss is not for me")."""
     for position in range(start - 1, max(-1, start - 1 - NEGATION_REACH), -1):
         word = clause[position]
-        if word in CLAUSE_BREAKS:
+        if word in wording.contrasts or word in wording.clause_breaks:
             break
-        if word in NEGATORS:
+        if word in wording.negators:
             following = clause[position + 1] if position + 1 < len(clause) else ""
-            if following not in NEGATION_CANCELLERS:
+            if following not in wording.negation_cancellers:
                 return True
             break
     after = list(clause[start + size:start + size + 3])
-    while after and after[0] in LINKING_VERBS:
+    while after and after[0] in wording.linking_verbs:
         after.pop(0)
-    return bool(after) and after[0] in POST_NEGATORS
+    return bool(after) and after[0] in wording.post_negators
 
 
 @dataclass(frozen=True)
@@ -151,7 +143,7 @@ class _Vocabulary:
     fuzzy_targets: tuple[tuple[str, str], ...]          # (option id, label or long phrase key)
 
     @classmethod
-    def of(cls, question: Question) -> _Vocabulary:
+    def of(cls, question: Question, wording: Wording) -> _Vocabulary:
         phrases: list[tuple[str, tuple[str, ...]]] = []
         exact: dict[str, str] = {}
         targets: list[tuple[str, str]] = []
@@ -159,15 +151,15 @@ class _Vocabulary:
             exact[str(number)] = option.id
             exact[compact(option.label)] = option.id
             exact[compact(option.id)] = option.id
-            targets.append((option.id, phrase_key(option.label)))
+            targets.append((option.id, phrase_key(option.label, wording)))
             for phrase in option.phrases:
-                phrase_words = tuple(words(phrase))
+                phrase_words = tuple(words(phrase, wording))
                 if phrase_words:
                     phrases.append((option.id, phrase_words))
                     if len(phrase_words) >= 2:
                         targets.append((option.id, " ".join(phrase_words)))
         known = sorted({word for _, phrase_words in phrases for word in phrase_words
-                        if len(word) >= MIN_TYPO_WORD and word not in NEGATORS})
+                        if len(word) >= MIN_TYPO_WORD and word not in wording.negators})
         return cls(tuple(phrases), exact, tuple(known), tuple(targets))
 
 
@@ -207,32 +199,32 @@ class Interpreter:
 
     def __init__(self, content: Content) -> None:
         self._content = content
-        self._vocabularies = {question.id: _Vocabulary.of(question) for question in content.questions}
+        self._wording = wording = content.wording
+        self._vocabularies = {question.id: _Vocabulary.of(question, wording) for question in content.questions}
         self._command_phrases: dict[str, str] = {}
         self._prefixes: list[tuple[tuple[str, ...], str]] = []
         for name, command_words in content.commands.items():
             for phrase in command_words.phrases:
-                self._command_phrases[phrase_key(phrase)] = name
+                self._command_phrases[phrase_key(phrase, wording)] = name
             for prefix in command_words.path_prefixes:
-                self._prefixes.append((tuple(words(prefix)), name))
+                self._prefixes.append((tuple(words(prefix, wording)), name))
         self._prefixes.sort(key=lambda item: -len(item[0]))  # longest prefix first
         self._aliases: dict[str, str] = {}
         for path in content.paths.values():
             for alias in (path.id.replace("_", " "), path.name, *path.aliases):
-                self._aliases[phrase_key(alias)] = path.id
+                self._aliases[phrase_key(alias, wording)] = path.id
 
     # -- paths and commands ----------------------------------------------------------------
     def path_named(self, text: str) -> str | None:
         """The path a name refers to, forgiving case, plurals and typos; None if none."""
-        key = phrase_key(text)
-        for article in ("a ", "an ", "the "):
-            if key.startswith(article) and key[len(article):] in self._aliases:
-                key = key[len(article):]
+        key = phrase_key(text, self._wording)
         if not key:
             return None
-        for candidate in (key, key.removesuffix("s"), key.removesuffix("es")):
-            if candidate in self._aliases:
-                return self._aliases[candidate]
+        if key in self._aliases:
+            return self._aliases[key]
+        head, _, rest = key.partition(" ")  # "the hybrid", "a side hustle", "el hibrido"
+        if rest in self._aliases and len(head) <= 3:
+            return self._aliases[rest]
         if len(key) < 3:
             return None
         found = process.extractOne(key, list(self._aliases), scorer=fuzz.ratio, score_cutoff=PATH_SIMILARITY)
@@ -240,7 +232,7 @@ class Interpreter:
 
     def command(self, text: str, fuzzy: bool = False) -> Event | None:
         """A command said in plain words as the whole message, if it is one."""
-        key = phrase_key(text)
+        key = phrase_key(text, self._wording)
         if not key:
             return None
         name = self._command_phrases.get(key)
@@ -282,7 +274,7 @@ class Interpreter:
     def _read_answer(self, text: str, vocabulary: _Vocabulary) -> Understanding:
         """Phrases in the reply as typed, and after correcting typos; only an option found in
         the reply as typed, alone and not negated, is taken."""
-        parts = clauses(text)
+        parts = clauses(text, self._wording)
         exact = self._evidence(parts, vocabulary)
         corrected = [self._correct(part, vocabulary) for part in parts]
         evidence = exact.joined(self._evidence(corrected, vocabulary)) if corrected != parts else exact
@@ -295,8 +287,7 @@ class Interpreter:
             return Understanding(Reading.SUGGEST, tuple(ranked[:MAX_CANDIDATES]), how)
         return self._resemblance(" ".join(word for part in parts for word in part), vocabulary)
 
-    @staticmethod
-    def _evidence(parts: list[list[str]], vocabulary: _Vocabulary) -> _Evidence:
+    def _evidence(self, parts: list[list[str]], vocabulary: _Vocabulary) -> _Evidence:
         """Every phrase found; a phrase inside a longer phrase of another option does not count
         ("no" inside "no idea", "risk" inside "not much risk")."""
         evidence = _Evidence()
@@ -304,7 +295,7 @@ class Interpreter:
         for clause_number, clause in enumerate(parts):
             part_of_word = []
             for word in clause:
-                part_number += word in CONTRASTS
+                part_number += word in self._wording.contrasts
                 part_of_word.append(part_number)
             found = [(option_id, start, len(phrase_words))
                      for option_id, phrase_words in vocabulary.phrases for start in _find(phrase_words, clause)]
@@ -313,7 +304,7 @@ class Interpreter:
                        and start + size <= other_start + other_size
                        for other, other_start, other_size in found):
                     continue
-                if _negated(clause, start, size):
+                if _negated(clause, start, size, self._wording):
                     evidence.against.add(option_id)
                     continue
                 spots = evidence.covered.setdefault(option_id, set())
@@ -321,13 +312,13 @@ class Interpreter:
                 evidence.part[option_id] = max(evidence.part.get(option_id, 0), part_of_word[start])
         return evidence
 
-    @staticmethod
-    def _correct(clause: list[str], vocabulary: _Vocabulary) -> list[str]:
+    def _correct(self, clause: list[str], vocabulary: _Vocabulary) -> list[str]:
         """Each unknown word replaced by the known word it most resembles, if close enough."""
         known = set(vocabulary.known_words)
         fixed = []
         for word in clause:
-            if len(word) >= MIN_TYPO_WORD and word not in known and word not in COMMON_WORDS and not word.isdigit():
+            common = self._wording.common_words
+            if len(word) >= MIN_TYPO_WORD and word not in known and word not in common and not word.isdigit():
                 found = process.extractOne(word, vocabulary.known_words, scorer=OSA.normalized_similarity,
                                            score_cutoff=TYPO_SIMILARITY)
                 fixed.append(found[0] if found else word)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from dialogs.commands import COMMANDS
 from dialogs.content import PATH_IDS, Content, Option, Question
 from dialogs.events import Event, EventKind
+from dialogs.plurals import plural_category
 from dialogs.replies import Button, Reply, ResultCard, Role, Span, Style
 from dialogs.scoring import Answer, Contribution, Result, deciding_answers, result_excerpts
 from dialogs.what_if import Flip, UnsureOutlook
@@ -36,15 +37,24 @@ class Views:
             for command in COMMANDS if command.in_menu
         )
         lines.append(self._texts["help_outro"])
-        return Reply((Span("\n".join(lines)),))
+        language = Button(self._texts["button_language"], Event(EventKind.LANGUAGE, via_button=True), shortcut="/language")
+        return Reply((Span("\n".join(lines)),), ((language,),))
+
+    def language_menu(self, languages: Mapping[str, str]) -> Reply:
+        """A button per language, each in its own name."""
+        rows = tuple(
+            (Button(name, Event(EventKind.LANGUAGE, text=code, via_button=True), shortcut=f"/language {code}"),)
+            for code, name in languages.items()
+        )
+        return Reply((Span(self._texts["language_menu"]),), rows, Role.INFO)
 
     def greeting(self) -> Reply:
         """The welcome message."""
         return self.text("greeting", total=len(self._content.questions))
 
     def points(self, count: int) -> str:
-        """'1 point', '3 points'."""
-        return self._texts.render("points_one" if abs(count) == 1 else "points_other", count=count)
+        """'1 point', '3 points' (and the right form in every language)."""
+        return self._texts.render(f"points_{plural_category(self._content.language, count)}", count=count)
 
     # -- questions -------------------------------------------------------------------------
     def _header(self, index: int, changing: bool) -> Span:
@@ -126,7 +136,9 @@ class Views:
         for excerpt_id in excerpt_ids:
             excerpt = self._content.excerpts[excerpt_id]
             attribution = self._texts.render("attribution", title=self._content.article_title, section=excerpt.section)
-            lines.append(f"“{excerpt.text}”\n{attribution}")
+            translation = self._content.excerpt_translations.get(excerpt_id)
+            ours = "\n" + self._texts.render("excerpt_translation", text=translation) if translation else ""
+            lines.append(f"“{excerpt.text}”\n{attribution}{ours}")
         if style is Style.EXPANDABLE_QUOTE:
             return [Span("\n\n".join(lines), style)] if lines else []
         return [Span(line + "\n", Style.QUOTE) for line in lines]

@@ -43,10 +43,8 @@ def engine(content: Content) -> DialogEngine:
 def content_copy(tmp_path: Path) -> Path:
     """A writable copy of the shipped content/ directory (data files only)."""
     target = tmp_path / "content"
-    target.mkdir()
-    for source in default_content_dir().iterdir():
-        if source.suffix in (".yaml", ".txt"):
-            shutil.copy(source, target / source.name)
+    shutil.copytree(default_content_dir(), target, ignore=lambda folder, names: [
+        name for name in names if not (name.endswith((".yaml", ".txt")) or name == "catalogues")])
     return target
 
 

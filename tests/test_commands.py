@@ -36,7 +36,7 @@ def test_every_command_is_covered() -> None:
         "start": EventKind.START, "restart": EventKind.RESTART, "back": EventKind.BACK,
         "explain": EventKind.EXPLAIN, "why": EventKind.WHY, "help": EventKind.HELP,
         "privacy": EventKind.PRIVACY, "forget": EventKind.FORGET, "plan": EventKind.PLAN,
-        "change": EventKind.CHANGE, "remind": EventKind.REMIND,
+        "change": EventKind.CHANGE, "remind": EventKind.REMIND, "language": EventKind.LANGUAGE, "stats": EventKind.STATS,
     }
 
 

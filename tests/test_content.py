@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from dialogs.content import PATH_IDS, Content
-from dialogs.content_loader import default_content_dir, load_content
+from dialogs.content_loader import load_languages, default_content_dir, load_content
 from dialogs.errors import ContentError
 from dialogs.text_keys import TEXT_PLACEHOLDERS
 from tests.conftest import PYTHON, bot_env, first_word, navigation_words
@@ -131,27 +131,63 @@ def _reserved_option_id(folder: Path) -> None:
     _edit_yaml(folder, "questions.yaml", lambda d: d["questions"][2]["options"][1].__setitem__("id", "unsure"))
 
 
+EN = "catalogues/en.yaml"
+ES = "catalogues/es.yaml"
+
+
 def _phrase_on_two_options(folder: Path) -> None:
     def dup(d: dict) -> None:
-        options = d["questions"][1]["options"]
-        options[2]["phrases"].append(options[0]["phrases"][0])
-    _edit_yaml(folder, "questions.yaml", dup)
+        options = d["questions"]["risk"]["options"]
+        options["safe_base"]["phrases"].append(options["predictable"]["phrases"][0])
+    _edit_yaml(folder, EN, dup)
 
 
 def _no_phrases(folder: Path) -> None:
-    _edit_yaml(folder, "questions.yaml", lambda d: d["questions"][0]["options"][0].pop("phrases"))
+    _edit_yaml(folder, EN, lambda d: d["questions"]["skills"]["options"]["generalist"].pop("phrases"))
 
 
 def _command_phrase_is_an_answer(folder: Path) -> None:
-    _edit_yaml(folder, "commands.yaml", lambda d: d["commands"]["back"]["phrases"].append("Be my own boss"))
+    _edit_yaml(folder, EN, lambda d: d["commands"]["back"]["phrases"].append("Be my own boss"))
 
 
 def _unknown_command(folder: Path) -> None:
-    _edit_yaml(folder, "commands.yaml", lambda d: d["commands"].__setitem__("dance", {"description": "x", "phrases": ["y"]}))
+    _edit_yaml(folder, EN, lambda d: d["commands"].__setitem__("dance", {"description": "x", "phrases": ["y"]}))
 
 
 def _missing_command(folder: Path) -> None:
-    _edit_yaml(folder, "commands.yaml", lambda d: d["commands"].pop("why"))
+    _edit_yaml(folder, EN, lambda d: d["commands"].pop("why"))
+
+
+def _other_language(folder: Path) -> None:
+    """A second catalogue: a copy of English under another language code."""
+    english = (folder / EN).read_text(encoding="utf-8")
+    (folder / ES).write_text(english.replace("language: en", "language: es", 1), encoding="utf-8")
+    import yaml as _yaml
+
+    document = _yaml.safe_load((folder / ES).read_text(encoding="utf-8"))
+    excerpts = _yaml.safe_load((folder / "excerpts.yaml").read_text(encoding="utf-8"))["excerpts"]
+    document["excerpts"] = {e["id"]: "traducción" for e in excerpts}
+    (folder / ES).write_text(_yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _catalogue_missing_key(folder: Path) -> None:
+    _other_language(folder)
+    _edit_yaml(folder, ES, lambda d: d["texts"].pop("plan_title"))
+
+
+def _catalogue_mismatched_placeholder(folder: Path) -> None:
+    _other_language(folder)
+    _edit_yaml(folder, ES, lambda d: d["texts"].__setitem__("result_headline", "Tu mejor opción"))
+
+
+def _catalogue_missing_excerpt_translation(folder: Path) -> None:
+    _other_language(folder)
+    _edit_yaml(folder, ES, lambda d: d["excerpts"].pop("sh_control"))
+
+
+def _catalogue_long_label(folder: Path) -> None:
+    _other_language(folder)
+    _edit_yaml(folder, ES, lambda d: d["questions"]["time"]["options"]["little"].__setitem__("label", "B" * 45))
 
 
 def _missing_path(folder: Path) -> None:
@@ -159,8 +195,7 @@ def _missing_path(folder: Path) -> None:
 
 
 def _long_label(folder: Path) -> None:
-    _edit_yaml(folder, "questions.yaml",
-               lambda d: d["questions"][3]["options"][1].__setitem__("label", "A" * 41))
+    _edit_yaml(folder, EN, lambda d: d["questions"]["goals"]["options"]["long_term_career"].__setitem__("label", "A" * 41))
 
 
 def _excerpt_not_in_article(folder: Path) -> None:
@@ -169,11 +204,11 @@ def _excerpt_not_in_article(folder: Path) -> None:
 
 
 def _missing_text_key(folder: Path) -> None:
-    _edit_yaml(folder, "texts.yaml", lambda d: d.pop("back_done"))
+    _edit_yaml(folder, EN, lambda d: d["texts"].pop("back_done"))
 
 
 def _unknown_placeholder(folder: Path) -> None:
-    _edit_yaml(folder, "texts.yaml", lambda d: d.__setitem__("greeting", "Hello {name}, {total} questions."))
+    _edit_yaml(folder, EN, lambda d: d["texts"].__setitem__("greeting", "Hello {name}, {total} questions."))
 
 
 def _one_option(folder: Path) -> None:
@@ -198,8 +233,8 @@ def _duplicate_option_id(folder: Path) -> None:
     _edit_yaml(folder, "questions.yaml", change)
 
 
-def _wrong_path_name(folder: Path) -> None:
-    _edit_yaml(folder, "paths.yaml", lambda d: d["paths"][2].__setitem__("name", "Hybrid approach"))
+def _missing_path_name(folder: Path) -> None:
+    _edit_yaml(folder, EN, lambda d: d["paths"]["hybrid"].pop("name"))
 
 
 def _missing_file(folder: Path) -> None:
@@ -219,23 +254,28 @@ BREAKAGES = [
      ["learning.maybe"]),
     ("every-path-required", _every_path_required, "paths.yaml", "requirements", ["at least one path"]),
     ("reserved-option-id", _reserved_option_id, "questions.yaml", "questions[2].options[1].id", ["reserved"]),
-    ("phrase-on-two-options", _phrase_on_two_options, "questions.yaml", r"questions\[1\]\.options\[2\]\.phrases\[\d+\]",
+    ("phrase-on-two-options", _phrase_on_two_options, EN, r"questions\.risk\.options\.safe_base\.phrases\[\d+\]",
      ["also a phrase"]),
-    ("no-phrases", _no_phrases, "questions.yaml", "questions[0].options[0].phrases", ["missing"]),
-    ("command-phrase-is-an-answer", _command_phrase_is_an_answer, "commands.yaml", r"commands\.back\.phrases\[\d+\]",
+    ("no-phrases", _no_phrases, EN, "questions.skills.options.generalist.phrases", ["missing"]),
+    ("command-phrase-is-an-answer", _command_phrase_is_an_answer, EN, r"commands\.back\.phrases\[\d+\]",
      ["also an answer", "autonomy.own_boss"]),
-    ("unknown-command", _unknown_command, "commands.yaml", "commands.dance", ["unknown command"]),
-    ("missing-command", _missing_command, "commands.yaml", "commands.why", ["missing"]),
+    ("unknown-command", _unknown_command, EN, "commands.dance", ["unknown key"]),
+    ("missing-command", _missing_command, EN, "commands.why", ["missing"]),
+    ("catalogue-missing-key", _catalogue_missing_key, ES, "texts.plan_title", ["missing"]),
+    ("catalogue-mismatched-placeholder", _catalogue_mismatched_placeholder, ES, "texts.result_headline",
+     ["differ from English", "{path}"]),
+    ("catalogue-missing-excerpt", _catalogue_missing_excerpt_translation, ES, "excerpts.sh_control", ["missing"]),
+    ("catalogue-long-label", _catalogue_long_label, ES, "questions.time.options.little.label", ["45 characters"]),
     ("missing-path", _missing_path, "paths.yaml", "paths", ["hybrid", "missing"]),
-    ("long-label", _long_label, "questions.yaml", "questions[3].options[1].label", ["41 characters", "40"]),
+    ("long-label", _long_label, EN, "questions.goals.options.long_term_career.label", ["41 characters", "40"]),
     ("excerpt-not-in-article", _excerpt_not_in_article, "excerpts.yaml", "excerpts[2].text",
      ["not a verbatim quote", "article.txt"]),
-    ("missing-text-key", _missing_text_key, "texts.yaml", "back_done", ["missing"]),
-    ("unknown-placeholder", _unknown_placeholder, "texts.yaml", "greeting", ["unknown placeholder", "{name}"]),
+    ("missing-text-key", _missing_text_key, EN, "texts.back_done", ["missing"]),
+    ("unknown-placeholder", _unknown_placeholder, EN, "texts.greeting", ["unknown placeholder", "{name}"]),
     ("one-option", _one_option, "questions.yaml", "questions[4].options", ["has 1 options", "2 to 4"]),
     ("five-options", _five_options, "questions.yaml", "questions[4].options", ["has 5 options", "2 to 4"]),
     ("duplicate-option-id", _duplicate_option_id, "questions.yaml", "questions[1].options[1].id", ["duplicate id"]),
-    ("wrong-path-name", _wrong_path_name, "paths.yaml", "paths[2].name", ["must be exactly", "'Hybrid'"]),
+    ("missing-path-name", _missing_path_name, EN, "paths.hybrid.name", ["missing"]),
     ("missing-file", _missing_file, "paths.yaml", "", ["file not found"]),
 ]
 
@@ -244,10 +284,10 @@ BREAKAGES = [
 def test_broken_content_names_file_key_and_problem(
     content_copy: Path, breaker: Callable[[Path], None], file: str, key: str, words: list[str]
 ) -> None:
-    load_content(content_copy)  # the untouched copy is valid
+    load_languages(content_copy)  # the untouched copy is valid
     breaker(content_copy)
     with pytest.raises(ContentError) as caught:
-        load_content(content_copy)
+        load_languages(content_copy)
     error = caught.value
     assert error.file == file
     if key.startswith("line") or "\\" in key:
@@ -271,6 +311,6 @@ def test_broken_content_stops_the_console_with_one_line(content_copy: Path, tmp_
     assert completed.returncode == 2
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1, completed.stderr
-    assert "questions.yaml" in lines[0]
-    assert "questions[3].options[1].label" in lines[0]
+    assert "catalogues/en.yaml" in lines[0]
+    assert "questions.goals.options.long_term_career.label" in lines[0]
     assert "Traceback" not in completed.stderr + completed.stdout

@@ -256,11 +256,11 @@ async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
 
     store = await _open(path)
     try:
-        assert await store.schema_version() == SCHEMA_VERSION == 3
+        assert await store.schema_version() == SCHEMA_VERSION == 4
         with sqlite3.connect(path) as check:
             columns = {row[1] for row in check.execute("PRAGMA table_info(sessions)")}
             assert "prompt_message_id" in columns
-            assert check.execute("PRAGMA user_version").fetchone()[0] == 3
+            assert check.execute("PRAGMA user_version").fetchone()[0] == 4
             tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             assert "checkins" in tables
         old = await store.load(42)

@@ -8,7 +8,6 @@ import random
 import sqlite3
 from pathlib import Path
 
-from dialogs.content import PATH_NAMES
 from dialogs.content_loader import load_content
 from dialogs.scoring import score
 from tests.e2e.harness import BotProcess
@@ -16,6 +15,7 @@ from tests.e2e.quiz_driver import QuizPlayer
 from tests.fakebotapi import FakeBotApi
 
 CONTENT = load_content()
+PATH_NAMES = {path_id: path.name for path_id, path in CONTENT.paths.items()}
 QUESTIONS = CONTENT.questions
 USERS = int(__import__("os").environ.get("E2E_USERS", "200"))
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sqlite3
 
 from dialogs.commands import COMMANDS
-from dialogs.content import PATH_NAMES
 from dialogs.content_loader import load_content
 from dialogs.scoring import score
 from tests.e2e.harness import BotProcess, button_labels
 from tests.fakebotapi import FakeBotApi
 
 CONTENT = load_content()
+PATH_NAMES = {path_id: path.name for path_id, path in CONTENT.paths.items()}
 QUESTIONS = CONTENT.questions
 TOTAL = len(QUESTIONS)
 NAVIGATION_WORDS = ("back", "why", "restart", "explain", "help", "skip", "menu", "share")

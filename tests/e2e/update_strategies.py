@@ -31,12 +31,13 @@ from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
 from hypothesis import strategies as st
 
-from dialogs.content import PATH_IDS, PATH_NAMES
+from dialogs.content import PATH_IDS
 from dialogs.content_loader import load_content
 from tests.e2e.harness import BotProcess
 from tests.fakebotapi import FakeBotApi, SimulatedUser
 
 CONTENT = load_content()
+PATH_NAMES = {path_id: path.name for path_id, path in CONTENT.paths.items()}
 PRIVATE_CHAT_IDS = (7001, 7002, 7003, 7004, 7005)
 GROUP_CHAT_ID = -1007770001
 CHANNEL_CHAT_ID = -1008880001
