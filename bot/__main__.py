@@ -69,7 +69,7 @@ def diagram(settings: Settings) -> int:
     """The dialog machine as Mermaid."""
     from dialogs.diagram import mermaid
 
-    print(mermaid(load_languages(settings.content_dir)["en"]))
+    sys.stdout.write(mermaid(load_languages(settings.content_dir)["en"]))
     return 0
 
 

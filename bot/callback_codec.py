@@ -5,6 +5,7 @@ Format (version 1), fields separated by ':':
     1b:<generation>:<question>            back from a question
     1c:<generation>:<question>            change this answer (from the result)
     1e:<path>                             explain a path
+    1l:<language>                         speak this language (1L: the menu of languages)
     1E                                    the menu of paths
     1C                                    the menu of answers to change
     1w                                    why
@@ -42,6 +43,8 @@ def encode(event: Event) -> str:
         data = f"{VERSION}c:{event.generation}:{event.question}"
     elif kind is EventKind.EXPLAIN:
         data = f"{VERSION}e:{event.text}" if event.text else f"{VERSION}E"
+    elif kind is EventKind.LANGUAGE:
+        data = f"{VERSION}l:{event.text}" if event.text else f"{VERSION}L"
     elif kind in _SIMPLE_TAGS:
         data = f"{VERSION}{_SIMPLE_TAGS[kind]}"
     else:
@@ -53,7 +56,7 @@ def encode(event: Event) -> str:
 
 _SIMPLE_TAGS = {EventKind.WHY: "w", EventKind.RESTART: "r", EventKind.PLAN: "p", EventKind.REMIND: "m",
                 EventKind.START: "s", EventKind.CHANGE: "C"}
-_SIMPLE_KINDS = {tag: kind for kind, tag in _SIMPLE_TAGS.items()} | {"E": EventKind.EXPLAIN}
+_SIMPLE_KINDS = {tag: kind for kind, tag in _SIMPLE_TAGS.items()} | {"E": EventKind.EXPLAIN, "L": EventKind.LANGUAGE}
 
 
 def _generation(raw: str) -> int | None:
@@ -81,6 +84,8 @@ def decode(data: object) -> Event | None:
         return Event(kind, question=fields[1], generation=generation, via_button=True)
     if tag == "e" and len(fields) == 1 and _ID.fullmatch(fields[0]):
         return Event(EventKind.EXPLAIN, text=fields[0], via_button=True)
+    if tag == "l" and len(fields) == 1 and _ID.fullmatch(fields[0]):
+        return Event(EventKind.LANGUAGE, text=fields[0], via_button=True)
     if tag in _SIMPLE_KINDS and not fields:
         return Event(_SIMPLE_KINDS[tag], via_button=True)
     return None

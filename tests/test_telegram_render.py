@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dialogs.scoring import score
 from bot.callback_codec import MAX_CALLBACK_DATA, decode, encode
 from bot.telegram_render import MAX_MESSAGE_LENGTH, render, utf16_length
 from dialogs.engine import DialogEngine
@@ -52,12 +53,25 @@ def test_every_button_of_every_reply_fits_callback_data(engine: DialogEngine) ->
         replies.append(engine.views.question(index, 10**9 - 1))
     replies.append(engine.views.explain_menu())
     replies.extend(engine.views.explanation(path, with_buttons=True) for path in engine.content.paths)
+    answers = tuple((q.id, q.options[0].id) for q in engine.content.questions)
+    done = Session(chat_id=1, state="result", answers=answers, generation=10**9 - 1)
+    for kind in (EventKind.START, EventKind.WHY, EventKind.PLAN, EventKind.CHANGE, EventKind.HELP, EventKind.LANGUAGE):
+        replies.extend(engine.handle(done, Event(kind)).replies)
+    replies.append(engine.views.language_menu({"en": "English", "es": "Español", "pt": "Português", "ru": "Русский"}))
+    replies.append(engine.views.checkin("hybrid"))
+    replies.append(engine.views.shared_result(score(engine.content, answers)))
+    kinds = set()
     for reply in replies:
         for row in reply.buttons:
             for button in row:
+                kinds.add(button.event.kind)
+                if button.event.kind is EventKind.SHARE:
+                    continue  # a link button, no callback data
                 data = encode(button.event)
                 assert len(data.encode()) <= MAX_CALLBACK_DATA
                 assert decode(data) == button.event
+    assert {EventKind.ANSWER, EventKind.BACK, EventKind.CHANGE, EventKind.PLAN, EventKind.REMIND, EventKind.LANGUAGE,
+            EventKind.SHARE, EventKind.EXPLAIN, EventKind.WHY, EventKind.RESTART, EventKind.START} <= kinds
 
 
 @pytest.mark.parametrize("data", [
