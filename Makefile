@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run console test bench clean
+.PHONY: run console test check-content bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ console: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+check-content: $(STAMP)
+	$(BIN)/python -m bot check-content
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

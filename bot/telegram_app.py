@@ -8,6 +8,7 @@ import gc
 import logging
 import secrets
 import signal
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from telegram import Update
@@ -22,8 +23,6 @@ from bot.telegram_frontend import TelegramFrontEnd
 from bot.update_processor import PerChatUpdateProcessor
 from bot.webhook_server import start_webhook_server
 from bot.wiring import open_service
-from collections.abc import Mapping
-
 from dialogs.content import DEFAULT_LANGUAGE, Content
 from dialogs.service import DialogService
 

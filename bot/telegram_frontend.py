@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-
 from dataclasses import replace
 
 from telegram import (
@@ -37,8 +36,8 @@ from bot.stats_report import DEFAULT_WINDOWS, collect, draw_funnel, format_figur
 from bot.telegram_render import TelegramMessage, render
 from dialogs.commands import COMMANDS, parse_input
 from dialogs.content import Content
-from dialogs.events import Event, EventKind
 from dialogs.engine import DialogEngine
+from dialogs.events import Event, EventKind
 from dialogs.replies import Outcome, Reply, ResultCard, Role, Span
 from dialogs.scoring import score
 from dialogs.service import DialogService

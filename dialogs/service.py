@@ -10,17 +10,15 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from collections.abc import Mapping
-
+from dialogs.analytics import UsageEvent
 from dialogs.content import DEFAULT_LANGUAGE
 from dialogs.engine import DialogEngine
 from dialogs.errors import VersionConflict
 from dialogs.events import Event, EventKind
-from dialogs.analytics import UsageEvent
 from dialogs.replies import Outcome
 from dialogs.session import GENERATION_LIMIT, Session
 from dialogs.storage import SessionStore

@@ -11,14 +11,15 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import pytest
 
 from dialogs.commands import COMMANDS
 from dialogs.content import Content, Option, Question, Requirement
-from dialogs.content_loader import default_content_dir, load_content, navigation_words as loader_navigation_words
+from dialogs.content_loader import default_content_dir, load_content
+from dialogs.content_loader import navigation_words as loader_navigation_words
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.replies import Outcome, Reply

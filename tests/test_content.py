@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
 
 from dialogs.content import PATH_IDS, Content
-from dialogs.content_loader import load_languages, default_content_dir, load_content
+from dialogs.content_loader import default_content_dir, load_languages
 from dialogs.errors import ContentError
 from dialogs.text_keys import TEXT_PLACEHOLDERS
 from tests.conftest import PYTHON, bot_env, first_word, navigation_words

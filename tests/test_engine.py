@@ -13,7 +13,7 @@ from dialogs.replies import Reply, Role, Style
 from dialogs.scoring import Result, result_excerpts, score
 from dialogs.session import EXPLAINING, NEW, RESULT, Session, question_state
 from dialogs.views import Views
-from tests.conftest import all_answer_sets, all_text, first_options, first_word, header_prefix, navigation_words
+from tests.conftest import all_answer_sets, first_options, first_word, header_prefix, navigation_words
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ from collections import Counter
 
 import pytest
 
-from dialogs.content import PATH_IDS, Content
-from dialogs.content import NOT_SURE
+from dialogs.content import NOT_SURE, PATH_IDS, Content
 from dialogs.scoring import Result, deciding_answers, result_excerpts, score
 from dialogs.what_if import unsure_outlook
 from tests.conftest import Answer, all_answer_sets, failing_options, income_rule, learning_rule, requirements_of
+
 
 @pytest.fixture(scope="module")
 def scored(content: Content) -> list[tuple[tuple[Answer, ...], Result]]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.scoring import score
 from bot.callback_codec import MAX_CALLBACK_DATA, decode, encode
 from bot.telegram_render import MAX_MESSAGE_LENGTH, render, utf16_length
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.replies import Reply, Span, Style
+from dialogs.scoring import score
 from dialogs.session import Session
 from tests.fakebotapi import parse_html
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dialogs.content import Content

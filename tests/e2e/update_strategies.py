@@ -25,9 +25,10 @@ import itertools
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -145,7 +146,7 @@ class Action:
     #: True for actions in the group (they are settled through the group, not a private chat)
     group = False
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         raise NotImplementedError
 
 
@@ -155,7 +156,7 @@ class SendText(Action):
     text: str
     reply: bool = False
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         person = world.users[self.user]
         reply_to = world.some_bot_message(self.user, 0) if self.reply else None
         await person.send_text(self.text, reply_to=reply_to)
@@ -167,7 +168,7 @@ class SendCommand(Action):
     command: str
     args: str | None
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         await world.users[self.user].send_command(self.command, args=self.args)
 
 
@@ -177,7 +178,7 @@ class SendMedia(Action):
     kind: str  # sticker, photo, document, location
     caption: str | None = None
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         person = world.users[self.user]
         if self.kind == "sticker":
             await person.send_sticker()
@@ -196,7 +197,7 @@ class EditLastText(Action):
     user: int
     text: str
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         person = world.users[self.user]
         texts = [mid for mid, message in person.state.user_messages.items() if "text" in message]
         if texts and self.text:
@@ -210,7 +211,7 @@ class PressOnScreen(Action):
     user: int
     pick: int
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         person = world.users[self.user]
         keyboards = [message for message in person.messages if message.callback_data]
         if not keyboards:
@@ -228,7 +229,7 @@ class PressFromHistory(Action):
     user: int
     pick: int
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         person = world.users[self.user]
         buttons = world.button_history(self.user)
         if buttons:
@@ -245,7 +246,7 @@ class PressCopied(Action):
     pick: int
     missing_message: bool
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         if self.source == self.user:
             return
         buttons = world.button_history(self.source)
@@ -268,7 +269,7 @@ class PressForged(Action):
     target: str  # latest, any, missing
     pick: int = 0
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         if self.target == "missing":
             message_id = world.missing_message_id()
         elif self.target == "latest":
@@ -288,7 +289,7 @@ class RawCallback(Action):
     variant: str  # no_data, inaccessible, group
     pick: int = 0
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         person = world.users[self.user]
         query_id = f"raw-{next(world.raw_ids)}"
         query: dict[str, Any] = {"id": query_id, "from": person.user, "chat_instance": str(self.user * 7)}
@@ -321,7 +322,7 @@ class RawCallback(Action):
 class Block(Action):
     user: int
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         await world.users[self.user].block_bot()
 
 
@@ -329,7 +330,7 @@ class Block(Action):
 class Unblock(Action):
     user: int
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         await world.users[self.user].unblock_bot()
 
 
@@ -344,7 +345,7 @@ class GroupPost(Action):
     mention: bool = True
     group = True
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         person = world.users[self.user]
         if self.command is None:
             await world.group.send_text(person, self.text or ".")
@@ -363,7 +364,7 @@ class ChannelPost(Action):
     command: bool
     edited: bool
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         text = self.text or "."
         if self.command:
             text = "/start " + text
@@ -384,7 +385,7 @@ class OtherUpdate(Action):
     kind: str  # reaction, inline_query, poll_answer, group_join, unknown_kind, extra_fields, unknown_content
     text: str = ""
 
-    async def run(self, world: "World") -> None:
+    async def run(self, world: World) -> None:
         person = world.users[self.user]
         now = int(time.time())
         if self.kind == "reaction":
@@ -672,7 +673,7 @@ class LiveBot:
         finally:
             await self.world.server.stop()
 
-    def __enter__(self) -> "LiveBot":
+    def __enter__(self) -> LiveBot:
         self._thread.start()
         try:
             self.world = self.call(self._start(), timeout=60)
