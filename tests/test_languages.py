@@ -1,0 +1,122 @@
+"""Languages in the dialog core: every catalogue understood on its own corpus, the service
+choosing and switching languages, plural forms, and the console's language."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.wiring import build_engines
+from dialogs.content import NOT_SURE, Content
+from dialogs.content_loader import load_languages
+from dialogs.engine import DialogEngine
+from dialogs.events import Event, EventKind
+from dialogs.plurals import plural_category
+from dialogs.service import DialogService
+from dialogs.sqlite_store import SqliteSessionStore
+from dialogs.understanding import Interpreter, Reading
+from tests.conftest import PYTHON, bot_env
+
+LANGUAGES = load_languages()
+DATA = Path(__file__).parent / "data"
+CORPORA = {code: DATA / f"answer_corpus_{code}.yaml" for code in LANGUAGES if (DATA / f"answer_corpus_{code}.yaml").exists()}
+MIN_UNDERSTOOD = 0.80
+
+
+@pytest.mark.parametrize("code", sorted(CORPORA))
+def test_each_language_understands_its_own_corpus(code: str) -> None:
+    content = LANGUAGES[code]
+    interpreter = Interpreter(content)
+    corpus = yaml.safe_load(CORPORA[code].read_text(encoding="utf-8"))["questions"]
+    total = understood = 0
+    wrong: list[tuple[str, str, str]] = []
+    for question in content.questions:
+        for label, replies in corpus[question.id].items():
+            for reply in replies:
+                reading = interpreter.read(reply, question)
+                if label == "none":
+                    if reading.reading is Reading.ANSWER:
+                        wrong.append((question.id, label, reply))
+                    continue
+                expected = NOT_SURE if label == "not_sure" else label
+                total += 1
+                if reading.reading is Reading.ANSWER and reading.options[0] != expected:
+                    wrong.append((question.id, label, reply))
+                elif reading.options[:1] == (expected,):
+                    understood += 1
+    print(f"\n{code}: {understood}/{total} understood ({understood / total:.1%}), {len(wrong)} wrong")
+    assert not wrong, wrong
+    assert understood / total >= MIN_UNDERSTOOD
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGES))
+def test_every_label_and_plain_command_is_understood_in_its_language(code: str) -> None:
+    content = LANGUAGES[code]
+    interpreter = Interpreter(content)
+    for question in content.questions:
+        for option in question.choices:
+            assert interpreter.read(option.label, question).options == (option.id,)
+    for path in content.paths.values():
+        prefix = content.commands["explain"].path_prefixes[0]
+        reading = interpreter.read(f"{prefix} {path.name}", None)
+        assert reading.reading is Reading.COMMAND and reading.event is not None
+        assert reading.event.text == path.id, (prefix, path.name)
+
+
+@pytest.mark.parametrize(("language", "counts"), [
+    ("en", {1: "one", 2: "other", 0: "other"}),
+    ("ru", {1: "one", 21: "one", 2: "few", 4: "few", 5: "many", 11: "many", 12: "many", 22: "few"}),
+    ("pt", {0: "one", 1: "one", 2: "other"}),
+    ("es", {1: "one", 3: "other"}),
+])
+def test_plural_categories(language: str, counts: dict[int, str]) -> None:
+    for count, category in counts.items():
+        assert plural_category(language, count) == category
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGES))
+def test_points_read_naturally_in_every_language(code: str) -> None:
+    views = DialogEngine(LANGUAGES[code]).views
+    for count in (1, 2, 5, 11, 21):
+        assert str(count) in views.points(count)
+
+
+async def test_service_picks_remembers_and_switches_the_language(tmp_path: Path) -> None:
+    engines = build_engines(LANGUAGES, retention_days=90)
+    store = SqliteSessionStore(tmp_path / "languages.db")
+    await store.open()
+    try:
+        service = DialogService(engines, store, first_generation=lambda: 0)
+        assert service.language_for("pt-BR") == ("pt" if "pt" in LANGUAGES else "en")
+        assert service.language_for("de") == "en" and service.language_for("") == "en"
+        other = next(code for code in LANGUAGES if code != "en")
+        started = await service.handle(1, Event(EventKind.START, language=other))
+        assert LANGUAGES[other].questions[0].text in started.replies[-1].plain_text
+        assert (await service.session(1)).language == other  # type: ignore[union-attr]
+        later = await service.handle(1, Event(EventKind.TEXT, text="1", language="en"))  # the stored choice wins
+        assert LANGUAGES[other].questions[1].text in later.replies[-1].plain_text
+        switched = await service.handle(1, Event(EventKind.LANGUAGE, text="en"))
+        assert switched.replies[0].plain_text == LANGUAGES["en"].texts["language_set"]
+        assert LANGUAGES["en"].questions[1].text in switched.replies[-1].plain_text
+        assert (await service.session(1)).language == "en"  # type: ignore[union-attr]
+        menu = await service.handle(1, Event(EventKind.LANGUAGE))
+        assert [b.label for row in menu.replies[0].buttons for b in row] == [c.language_name for c in LANGUAGES.values()]
+    finally:
+        await store.close()
+
+
+def test_console_follows_lang_and_the_lang_flag(tmp_path: Path, content: Content) -> None:
+    other = next((code for code in LANGUAGES if code != "en"), None)
+    assert other is not None
+    target = LANGUAGES[other]
+    for args, env in ((["--console"], {"LANG": f"{other}_XX.UTF-8"}), (["--console", "--lang", other], {})):
+        folder = tmp_path / "_".join(args).strip("-")
+        folder.mkdir()
+        done = subprocess.run([PYTHON, "-m", "bot", *args], input="1\n", capture_output=True, text=True,
+                              encoding="utf-8", cwd=folder, env=bot_env(folder, **env), timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert target.questions[0].text in done.stdout and target.questions[1].text in done.stdout
+        assert content.questions[0].text not in done.stdout
