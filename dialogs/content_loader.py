@@ -44,7 +44,7 @@ from dialogs.content import (
 from dialogs.errors import ContentError
 from dialogs.events import EventKind
 from dialogs.text_keys import TEXT_PLACEHOLDERS
-from dialogs.understanding import compact, phrase_key, words
+from dialogs.understanding import compact, phrase_key, plain_text, words
 
 MAX_LABEL_LENGTH = 40
 MAX_DESCRIPTION, MAX_SHORT_DESCRIPTION = 512, 120
@@ -375,7 +375,7 @@ class _Catalogue:
     def _wording(self) -> Wording:
         file = self.file
         section = file.keyed(self.document, "understanding", "", WORDING_FIELDS)
-        endings = {name: file.strings(section, name, "understanding", allow_empty=True)
+        endings = {name: tuple(plain_text(value) for value in file.strings(section, name, "understanding", allow_empty=True))
                    for name in ("plural_endings", "keep_endings")}
         for name, values in endings.items():
             for index, value in enumerate(values):

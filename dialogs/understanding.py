@@ -86,7 +86,7 @@ def stem(word: str, wording: Wording = ENGLISH) -> str:
     return word
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """Lower case, without accents or apostrophes ("Está" -> "esta", "don't" -> "dont")."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_APOSTROPHES))
     return "".join(character for character in decomposed if not unicodedata.combining(character))
@@ -94,7 +94,7 @@ def _plain(text: str) -> str:
 
 def words(text: str, wording: Wording = ENGLISH) -> list[str]:
     """The words of ``text`` as the matcher compares them ("Don't!" -> ["dont"])."""
-    return [stem(word, wording) for word in _NON_WORD.split(_plain(text)) if word]
+    return [stem(word, wording) for word in _NON_WORD.split(plain_text(text)) if word]
 
 
 def clauses(text: str, wording: Wording = ENGLISH) -> list[list[str]]:
@@ -123,14 +123,18 @@ def _negated(clause: Sequence[str], start: int, size: int, wording: Wording) -> 
         if word in wording.contrasts or word in wording.clause_breaks:
             break
         if word in wording.negators:
-            following = clause[position + 1] if position + 1 < len(clause) else ""
-            if following not in wording.negation_cancellers:
+            if not _cancelled(clause[position + 1:position + 3], wording):
                 return True
             break
-    after = list(clause[start + size:start + size + 3])
+    after = list(clause[start + size:start + size + 5])
     while after and after[0] in wording.linking_verbs:
         after.pop(0)
-    return bool(after) and after[0] in wording.post_negators
+    return bool(after) and after[0] in wording.post_negators and not _cancelled(after[1:3], wording)
+
+
+def _cancelled(following: Sequence[str], wording: Wording) -> bool:
+    """A negation undone by what follows it within two words ("don't mind", "no me molesta")."""
+    return any(word in wording.negation_cancellers for word in following)
 
 
 @dataclass(frozen=True)
@@ -300,9 +304,8 @@ class Interpreter:
             found = [(option_id, start, len(phrase_words))
                      for option_id, phrase_words in vocabulary.phrases for start in _find(phrase_words, clause)]
             for option_id, start, size in found:
-                if any(other != option_id and other_size > size and other_start <= start
-                       and start + size <= other_start + other_size
-                       for other, other_start, other_size in found):
+                if any(other_size > size and other_start <= start and start + size <= other_start + other_size
+                       for _, other_start, other_size in found):
                     continue
                 if _negated(clause, start, size, self._wording):
                     evidence.against.add(option_id)
