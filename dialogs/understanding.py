@@ -126,6 +126,8 @@ def _negated(clause: Sequence[str], start: int, size: int, wording: Wording) -> 
             if not _cancelled(clause[position + 1:position + 3], wording):
                 return True
             break
+    if clause[start] in wording.negators:  # "não tenho tempo não": a negative phrase, said twice
+        return False
     after = list(clause[start + size:start + size + 5])
     while after and after[0] in wording.linking_verbs:
         after.pop(0)
