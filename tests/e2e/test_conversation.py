@@ -103,10 +103,10 @@ async def test_not_sure_by_button_and_words_and_the_result_says_so(server: FakeB
 async def test_plain_word_commands(server: FakeBotApi, bot: BotProcess) -> None:
     user = server.user(user_id=9105)
     await user.send_command("/start")
-    await user.wait_for_message(is_question(1))
+    first = await user.wait_for_message(is_question(1))
     await user.send_text("help")
     await user.wait_for_message(TEXTS["help_intro"])
-    await user.press_button(QUESTIONS[0].options[0].label)
+    await user.press_button(QUESTIONS[0].options[0].label, message_id=first.message_id)
     await user.wait_for_message(is_question(2))
     await user.send_text("go back")
     await user.wait_for_message(TEXTS["back_done"])
