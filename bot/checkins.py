@@ -8,6 +8,7 @@ sent (at most once: a crash between the two loses that one reminder rather than 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -45,7 +46,5 @@ async def run_checkins(service: DialogService, send: SendReply, poll_seconds: fl
                 logger.warning("could not send a check-in", exc_info=True)
         if len(due) == BATCH:
             continue
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), poll_seconds)
-        except TimeoutError:
-            pass

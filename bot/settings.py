@@ -18,12 +18,19 @@ DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_CHECKIN_AFTER_SECONDS = 14 * 86_400
 DEFAULT_CHECKIN_POLL_SECONDS = 60
 SQLITE_PREFIX = "sqlite:///"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgres_url(url: str) -> bool:
+    """postgresql://... or postgres://... (the form platforms hand out)."""
+    return urlsplit(url).scheme in POSTGRES_SCHEMES
 
 
 def database_path(url: str, cwd: Path | None = None) -> Path:
     """sqlite:///relative.db -> cwd/relative.db; sqlite:////abs/path.db -> /abs/path.db."""
     if not url.startswith(SQLITE_PREFIX) or len(url) == len(SQLITE_PREFIX):
-        raise ConfigError(f"DATABASE_URL must look like sqlite:///crossroads.db or sqlite:////var/data/x.db, not {url!r}")
+        raise ConfigError("DATABASE_URL must look like sqlite:///crossroads.db, sqlite:////var/data/x.db or "
+                          f"postgresql://user:password@host:5432/database, not {url!r}")
     raw = Path(url[len(SQLITE_PREFIX):])
     return raw if raw.is_absolute() else (cwd or Path.cwd()) / raw
 
@@ -59,6 +66,8 @@ class Settings:
     token: str = field(default="", repr=False)
     api_url: str = DEFAULT_API_URL
     database: Path = Path("crossroads.db")
+    #: postgresql://... when the sessions live in PostgreSQL (then ``database`` is unused).
+    postgres_url: str = field(default="", repr=False)
     webhook_url: str = ""
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     port: int = DEFAULT_PORT
@@ -89,10 +98,15 @@ class Settings:
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
         content_dir = env.get("CROSSROADS_CONTENT_DIR", "").strip()
+        database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        postgres_url = database_url if is_postgres_url(database_url) else ""
+        if postgres_url and not urlsplit(postgres_url).path.strip("/"):
+            raise ConfigError("DATABASE_URL must name a database: postgresql://user:password@host:5432/database")
         return cls(
             token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
             api_url=api_url,
-            database=database_path(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL, cwd),
+            database=Path("crossroads.db") if postgres_url else database_path(database_url, cwd),
+            postgres_url=postgres_url,
             webhook_url=webhook_url,
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or DEFAULT_WEBHOOK_LISTEN,
             port=_int(env, "PORT", DEFAULT_PORT, 1, 65535),

@@ -21,8 +21,8 @@ from bot.retrying_request import RetryingRequest
 from bot.settings import Settings
 from bot.telegram_frontend import TelegramFrontEnd
 from bot.update_processor import PerChatUpdateProcessor
-from bot.webhook_server import start_webhook_server
-from bot.wiring import open_service
+from bot.webhook_server import InFlight, start_webhook_server
+from bot.wiring import claim_polling, open_service
 from dialogs.content import DEFAULT_LANGUAGE, Content
 from dialogs.service import DialogService
 
@@ -69,6 +69,12 @@ async def _store_is_healthy(service: DialogService) -> bool:
     return True
 
 
+async def _process_now(application: Application, update: Update) -> None:
+    """Handle a webhook update before answering Telegram (see bot/webhook_server.py), through
+    the same per-chat update processor as polled updates."""
+    await application.update_processor.process_update(update, application.process_update(update))
+
+
 async def serve(settings: Settings, content: Content | Mapping[str, Content], stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set; in-flight updates finish and the store closes cleanly."""
     contents = {content.language: content} if isinstance(content, Content) else dict(content)
@@ -76,6 +82,12 @@ async def serve(settings: Settings, content: Content | Mapping[str, Content], st
     application = build_application(settings, front_end)
     service = await open_service(settings, content)
     front_end.attach(service)
+    if not settings.webhook_url:
+        try:
+            await claim_polling(service, settings)
+        except BaseException:
+            await service.close()
+            raise
     try:
         async with application:
             await front_end.publish_profile(application.bot)
@@ -88,15 +100,18 @@ async def serve(settings: Settings, content: Content | Mapping[str, Content], st
                 secret = settings.webhook_secret or secrets.token_urlsafe(32)
                 if not settings.webhook_secret:
                     logger.warning("WEBHOOK_SECRET is not set; using a random secret for this run")
+                in_flight = InFlight()
                 server = start_webhook_server(
                     settings.webhook_listen, settings.port, urlsplit(settings.webhook_url).path,
-                    application.bot, application.update_queue, secret, lambda: _store_is_healthy(service),
+                    application.bot, lambda update: _process_now(application, update), in_flight, secret,
+                    lambda: _store_is_healthy(service),
                 )
                 await application.bot.set_webhook(settings.webhook_url, secret_token=secret,
                                                   allowed_updates=ALLOWED_UPDATES)
                 logger.info("Crossroads is ready (webhook on port %d)", settings.port)
                 await stop.wait()
                 server.stop()
+                await in_flight.wait_idle()
             else:
                 assert application.updater is not None
                 await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT_SECONDS)

@@ -136,7 +136,7 @@ class TelegramFrontEnd:
             await self._send_stats(context.bot, message.chat_id, self._engine(update).content)
             return
         event = replace(event, language=self._language(update))
-        await self._handle(context, message.chat_id, event, pressed_message_id=None)
+        await self._handle(context, message.chat_id, event, pressed_message_id=None, update_id=update.update_id)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An inline button press: answered promptly, checked against the session."""
@@ -148,7 +148,8 @@ class TelegramFrontEnd:
             await query.answer(self._engine(update).content.texts["invalid_button"])
             return
         event = replace(event, language=self._language(update))
-        await self._handle(context, message.chat.id, event, pressed_message_id=message.message_id, query=query)
+        await self._handle(context, message.chat.id, event, pressed_message_id=message.message_id, query=query,
+                           update_id=update.update_id)
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos and the like."""
@@ -210,11 +211,12 @@ class TelegramFrontEnd:
 
     async def _handle(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event, pressed_message_id: int | None,
-        query: CallbackQuery | None = None,
+        query: CallbackQuery | None = None, update_id: int | None = None,
     ) -> None:
-        """Apply the event (committed), answer the button press if any, then reply."""
+        """Apply the event (committed), answer the button press if any, then reply. The
+        update_id makes a redelivered update (a webhook worker died before acknowledging) a no-op."""
         started = time.perf_counter()
-        outcome = await self.service.handle(chat_id, event)
+        outcome = await self.service.handle(chat_id, event, event_id=update_id)
         if query is not None:
             await query.answer(outcome.notice or None)
         await self._deliver(context, chat_id, outcome, pressed_message_id)

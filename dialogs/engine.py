@@ -330,7 +330,8 @@ class DialogEngine:
         """Apply one event; the returned session is what must be stored before replying.
         ``now`` (epoch seconds) stamps usage events and the quiz's start."""
         session = self.normalise(session)
-        trigger, acknowledge, candidates = event.kind.value, False, ()
+        trigger, acknowledge = event.kind.value, False
+        candidates: tuple[str, ...] = ()
         if event.kind is EventKind.TEXT:
             event, trigger, acknowledge, candidates = self._read_text(session, event)
         if event.kind is EventKind.EXPLAIN:

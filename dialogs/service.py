@@ -1,8 +1,11 @@
 """The dialog service: load a session, apply an event, commit, and only then hand back replies.
 
-Events of one chat are applied one at a time (a lock per chat); events of different chats run
-concurrently. A compare-and-set conflict (another process wrote the same session) re-applies
-the event to the fresh session, so nothing is lost or applied twice.
+Events of one chat are applied one at a time (a lock per chat, and the store's chat lock when
+several processes share it); events of different chats run concurrently. A compare-and-set
+conflict (another process wrote the same session) re-applies the event to the fresh session, so
+nothing is lost or applied twice. Events may carry the front end's ordinal (Telegram's
+update_id), stored with the session: an event whose ordinal is not newer than the last one
+applied is a redelivery (a worker died before acknowledging it) or overtaken, and changes nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ MAX_CONFLICT_RETRIES = 5
 DEFAULT_CHECKIN_AFTER_SECONDS = 14 * 86_400
 #: Prompt message ids waiting to be written; past this many they are flushed in one transaction.
 MAX_PENDING_PROMPTS = 512
+#: Event ordinals are compared only with a session touched this recently: Telegram redelivers
+#: within hours, and after a week without updates it starts update_ids afresh at random.
+REDELIVERY_WINDOW_SECONDS = 24 * 3600
 
 
 def random_generation() -> int:
@@ -67,6 +73,7 @@ class DialogService:
         self, engine: DialogEngine | Mapping[str, DialogEngine], store: SessionStore,
         first_generation: Callable[[], int] = random_generation,
         checkin_after: float = DEFAULT_CHECKIN_AFTER_SECONDS, clock: Callable[[], float] = time.time,
+        lazy_prompts: bool = True,
     ) -> None:
         #: One engine per language; ``engine`` is the default language's.
         self.engines: Mapping[str, DialogEngine] = (
@@ -75,6 +82,9 @@ class DialogService:
         self.store = store
         self._first_generation = first_generation
         self._checkin_after = checkin_after
+        #: False when several processes share the store: another worker may handle the chat's
+        #: next event, so the prompt is written at once (cheaply: the store need not flush it).
+        self._lazy_prompts = lazy_prompts
         self._clock = clock
         self._locks = ChatLocks()
         #: Which message shows each chat's current question, not yet written. It rides along
@@ -82,9 +92,11 @@ class DialogService:
         #: a crash only leaves an old keyboard on screen, whose presses are handled as stale.
         self._pending_prompts: dict[int, int | None] = {}
 
-    async def handle(self, chat_id: int, event: Event) -> Outcome:
-        """Apply ``event`` to the chat's session; a changed session is committed before returning."""
-        async with self._locks.hold(chat_id):
+    async def handle(self, chat_id: int, event: Event, event_id: int | None = None) -> Outcome:
+        """Apply ``event`` to the chat's session; a changed session is committed before returning.
+
+        ``event_id`` (increasing per chat) makes a repeated or overtaken event a no-op."""
+        async with self._locks.hold(chat_id), self.store.chat_lock(chat_id):
             for _ in range(MAX_CONFLICT_RETRIES):
                 session = await self.store.load(chat_id) or Session(chat_id, generation=self._first_generation())
                 if chat_id in self._pending_prompts:
@@ -97,6 +109,8 @@ class DialogService:
                     outcome = self._switch_language(session, event, now)
                 else:
                     outcome = self.engines[language].handle(session, event, now)
+                if self._already_applied(session, event_id):
+                    return self._replayed(session, outcome, language, now)
                 if outcome.checkin is not None:
                     await self.store.set_checkin(chat_id, outcome.checkin, self._clock() + self._checkin_after)
                 if outcome.forget:
@@ -107,8 +121,9 @@ class DialogService:
                     if outcome.usage:
                         await self.store.record_usage(outcome.usage)
                     return outcome
+                to_save = outcome.session if event_id is None else replace(outcome.session, last_event_id=event_id)
                 try:
-                    saved = await self.store.save(outcome.session, outcome.usage)
+                    saved = await self.store.save(to_save, outcome.usage)
                 except VersionConflict:
                     continue
                 self._pending_prompts.pop(chat_id, None)
@@ -136,8 +151,26 @@ class DialogService:
         """The engine that speaks ``language`` (or the default one)."""
         return self.engines.get(language, self.engine)
 
+    def _replayed(self, session: Session, outcome: Outcome, language: str, now: float) -> Outcome:
+        """An event seen before, or overtaken: what it would change is dropped. What it says
+        without changing anything (a stale button's notice, help) still stands; otherwise the
+        person is shown where they are, in case the first delivery died before replying."""
+        if not (outcome.changed or outcome.forget):
+            return outcome
+        where = self.engines[language].handle(session, Event(EventKind.START), now)
+        return Outcome(session) if where.changed else replace(where, notice="", checkin=None, usage=())
+
+    def _already_applied(self, session: Session, event_id: int | None) -> bool:
+        last = session.last_event_id
+        if event_id is None or last is None or session.updated_at < self._clock() - REDELIVERY_WINDOW_SECONDS:
+            return False
+        return event_id <= last
+
     async def remember_prompt(self, chat_id: int, message_id: int | None) -> None:
         """Record the message that shows the chat's current question (written lazily)."""
+        if not self._lazy_prompts:
+            await self.store.set_prompt(chat_id, message_id)
+            return
         self._pending_prompts[chat_id] = message_id
         if len(self._pending_prompts) >= MAX_PENDING_PROMPTS:
             await self.flush()

@@ -41,7 +41,9 @@ def is_asking(state: str) -> bool:
 @dataclass(frozen=True)
 class Session:
     """A chat's progress. ``generation`` counts restarts (buttons of older quizzes are stale);
-    ``version`` counts stored writes (for compare-and-set)."""
+    ``version`` counts stored writes (for compare-and-set); ``last_event_id`` is the front end's
+    ordinal of the last event applied (Telegram's update_id), so that an event delivered twice,
+    or late after a newer one, is recognised and not applied again."""
 
     chat_id: int
     state: str = NEW
@@ -55,3 +57,5 @@ class Session:
     language: str = ""
     #: When the current quiz began (epoch seconds; 0 if unknown), for the time to finish.
     started_at: float = 0.0
+    #: The front end's ordinal of the last event applied (Telegram's update_id), see above.
+    last_event_id: int | None = None

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
            )""",
         "CREATE INDEX usage_events_at ON usage_events (at)",
     ),
+    ("ALTER TABLE sessions ADD COLUMN last_event_id INTEGER",),
 )
 _INSERT_USAGE = "INSERT INTO usage_events (at, kind, detail, how, seconds) VALUES (?, ?, ?, ?, ?)"
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -61,15 +63,16 @@ _Operation = Callable[[aiosqlite.Connection, float], Awaitable[Any]]
 
 _SELECT = (
     "SELECT chat_id, state, answers, generation, version, prompt_message_id, created_at, updated_at, language, "
-    "started_at FROM sessions WHERE chat_id = ?"
+    "started_at, last_event_id FROM sessions WHERE chat_id = ?"
 )
 _UPDATE = (
     "UPDATE sessions SET state = ?, answers = ?, generation = ?, prompt_message_id = ?, language = ?, "
-    "started_at = ?, version = version + 1, updated_at = ? WHERE chat_id = ? AND version = ?"
+    "started_at = ?, last_event_id = ?, version = version + 1, updated_at = ? WHERE chat_id = ? AND version = ?"
 )
 _INSERT = (
-    "INSERT INTO sessions (chat_id, state, answers, generation, prompt_message_id, language, started_at, version, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (chat_id) DO NOTHING"
+    "INSERT INTO sessions (chat_id, state, answers, generation, prompt_message_id, language, started_at, "
+    "last_event_id, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) "
+    "ON CONFLICT (chat_id) DO NOTHING"
 )
 _SET_PROMPT = "UPDATE sessions SET prompt_message_id = ? WHERE chat_id = ?"
 
@@ -159,6 +162,11 @@ class SqliteSessionStore:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
+    def chat_lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+        """Nothing to hold: one process owns a SQLite file's chats (the service's in-process lock
+        orders them), and compare-and-set keeps a second process from overwriting anything."""
+        return nullcontext()
+
     async def load(self, chat_id: int) -> Session | None:
         """The stored session of ``chat_id``, or None."""
         rows = await self._connection().execute_fetchall(_SELECT, (chat_id,))
@@ -168,7 +176,7 @@ class SqliteSessionStore:
         return Session(
             chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3],
             version=row[4], prompt_message_id=row[5], created_at=row[6], updated_at=row[7], language=row[8],
-            started_at=row[9],
+            started_at=row[9], last_event_id=row[10],
         )
 
     async def save(self, session: Session, usage: Sequence[UsageEvent] = ()) -> Session:
@@ -292,12 +300,12 @@ class SqliteSessionStore:
         if session.version == 0:
             cursor = await db.execute(_INSERT, (session.chat_id, session.state, answers, session.generation,
                                                 session.prompt_message_id, session.language, session.started_at,
-                                                now, now))
+                                                session.last_event_id, now, now))
             created = now
         else:
             cursor = await db.execute(_UPDATE, (session.state, answers, session.generation, session.prompt_message_id,
-                                                session.language, session.started_at, now, session.chat_id,
-                                                session.version))
+                                                session.language, session.started_at, session.last_event_id, now,
+                                                session.chat_id, session.version))
             created = session.created_at
         if cursor.rowcount != 1:
             return VersionConflict(session.chat_id, session.version)
@@ -307,6 +315,7 @@ class SqliteSessionStore:
             chat_id=session.chat_id, state=session.state, answers=session.answers, generation=session.generation,
             version=session.version + 1, prompt_message_id=session.prompt_message_id,
             created_at=created, updated_at=now, language=session.language, started_at=session.started_at,
+            last_event_id=session.last_event_id,
         )
 
     async def count(self) -> int:

@@ -4,6 +4,7 @@ sees SQL. One contract test suite (tests/test_storage_contract.py) runs against 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from dialogs.analytics import UsageEvent
@@ -18,6 +19,10 @@ class SessionStore(Protocol):
 
     async def close(self) -> None:
         """Flush and release the backend."""
+
+    def chat_lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+        """Hold ``chat_id`` exclusively across every process sharing the store (load, apply,
+        save); the service takes it inside its in-process lock."""
 
     async def load(self, chat_id: int) -> Session | None:
         """The stored session of ``chat_id``, or None."""

@@ -1,7 +1,7 @@
 """The registry of user-facing text keys and the placeholders each may use.
 
-Every catalogue's ``texts`` (content/catalogues/<language>.yaml) must define exactly these keys; the loader rejects a missing key, an
-unknown key and a placeholder that the code does not fill.
+Every catalogue's ``texts`` (content/catalogues/<language>.yaml) must define exactly these keys; the loader
+rejects a missing key, an unknown key and a placeholder that the code does not fill.
 """
 
 from __future__ import annotations

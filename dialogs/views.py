@@ -33,7 +33,8 @@ class Views:
             return self.text(key, **values)
         lines = [self._texts["help_intro"]]
         lines.extend(
-            self._texts.render("help_line", command=command.name, description=self._content.commands[command.name].description)
+            self._texts.render("help_line", command=command.name,
+                               description=self._content.commands[command.name].description)
             for command in COMMANDS if command.in_menu
         )
         lines.append(self._texts["help_outro"])

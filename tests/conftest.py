@@ -24,8 +24,51 @@ from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.replies import Outcome, Reply
 from dialogs.session import RESULT, Session, question_state
+from tests import pgtest
 
 Answer = tuple[str, str]
+NOT_RUN_KEY = pytest.StashKey[str]()
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a reachable server (and without TEST_DATABASE_URL or CI=true), the PostgreSQL
+    tests are deselected and one summary line says how to run them; otherwise they run, and
+    fail loudly if the server is missing."""
+    wanted = [item for item in items if item.get_closest_marker("postgres")]
+    if not wanted or pgtest.required():
+        return
+    reason = pgtest.probe(pgtest.admin_url())
+    if reason is None:
+        return
+    config.hook.pytest_deselected(items=wanted)
+    items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+    config.stash[NOT_RUN_KEY] = f"{len(wanted)} " + pgtest.HOW_TO_RUN.format(
+        where=pgtest.where(pgtest.admin_url()), reason=reason)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    line = config.stash.get(NOT_RUN_KEY, None)
+    if line:
+        terminalreporter.write_line(line, yellow=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[pgtest.ScratchDatabase]:
+    """This test session's own database on the test server, dropped at the end."""
+    database = pgtest.ScratchDatabase(pgtest.admin_url())
+    reason = pgtest.probe(database.admin)
+    if reason is not None:
+        raise RuntimeError(f"PostgreSQL at {pgtest.where(database.admin)} is required here but unusable: {reason}")
+    database.create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def postgres_url(postgres_database: pgtest.ScratchDatabase) -> str:
+    """A URL whose tables live in a fresh, empty schema of the session's database."""
+    return postgres_database.new_schema()
 
 
 # -- content -------------------------------------------------------------------------------

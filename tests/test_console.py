@@ -97,7 +97,7 @@ def test_unknown_text_gets_the_hint_and_the_question_again(content: Content, tmp
 
 
 async def _read_until(stream: asyncio.StreamReader, marker: str) -> str:
-    seen = []
+    seen: list[str] = []
     while True:
         line = await asyncio.wait_for(stream.readline(), TIMEOUT)
         if not line:
@@ -187,7 +187,7 @@ def test_relative_database_url_is_under_the_working_directory(tmp_path: Path) ->
 
 
 def test_bad_database_url_stops_with_one_line(tmp_path: Path) -> None:
-    done = console(tmp_path, [], DATABASE_URL="postgres://localhost/x")
+    done = console(tmp_path, [], DATABASE_URL="mysql://localhost/x")
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "DATABASE_URL" in lines[0]

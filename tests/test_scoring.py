@@ -68,7 +68,8 @@ def test_every_path_is_recommended_for_some_answers(scored: list) -> None:
 def test_scores_are_sums_of_weights(content: Content, scored: list) -> None:
     for answers, result in scored:
         for path_id in PATH_IDS:
-            expected = sum(content.question(q).option(o).weights[path_id] for q, o in answers)
+            weights = [content.question(q).option(o).weights[path_id] for q, o in answers]
+            expected = sum(weights)
             assert result.scores[path_id] == expected
 
 
@@ -228,7 +229,7 @@ def test_unsure_outlook_names_an_answer_that_changes_the_result(content: Content
 
 def test_unsure_outlook_holds_when_no_answer_there_changes_it(content: Content, scored: list) -> None:
     checked = 0
-    for answers, result in scored[:400]:
+    for answers, _ in scored[:400]:
         for position in range(len(answers)):
             unsure = list(answers)
             unsure[position] = (answers[position][0], NOT_SURE)

@@ -53,11 +53,22 @@ def test_absolute_database_url() -> None:
     assert settings.database.is_absolute()
 
 
-@pytest.mark.parametrize("url", ["postgres://user@host/db", "sqlite:///", "sqlite://relative.db", "crossroads.db",
-                                 "mysql:///x.db"])
+@pytest.mark.parametrize("url", ["postgres://user@host", "postgresql://user@host/", "sqlite:///",
+                                 "sqlite://relative.db", "crossroads.db", "mysql:///x.db"])
 def test_bad_database_url(url: str) -> None:
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         Settings.from_env({"DATABASE_URL": url}, cwd=CWD)
+
+
+@pytest.mark.parametrize("url", ["postgres://user@host/db", "postgresql://u:p@db.example:6543/crossroads?sslmode=require"])
+def test_postgres_database_url(url: str) -> None:
+    settings = Settings.from_env({"DATABASE_URL": url}, cwd=CWD)
+    assert settings.postgres_url == url
+    assert url not in repr(settings)
+
+
+def test_sqlite_database_url_has_no_postgres_url() -> None:
+    assert Settings.from_env({"DATABASE_URL": "sqlite:///x.db"}, cwd=CWD).postgres_url == ""
 
 
 @pytest.mark.parametrize("port", ["abc", "0", "65536", "-1", "80.5"])

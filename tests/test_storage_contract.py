@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from dialogs.errors import StorageError, VersionConflict
+from dialogs.postgres_store import PostgresSessionStore
 from dialogs.session import RESULT, Session
 from dialogs.sqlite_store import MIGRATIONS, SCHEMA_VERSION, SqliteSessionStore
 from dialogs.storage import SessionStore
@@ -41,11 +42,25 @@ class SqliteBackend:
         return SqliteSessionStore(self.path, clock=clock)
 
 
-BACKENDS = {"sqlite": SqliteBackend}
+class PostgresBackend:
+    """A fresh schema of this test session's PostgreSQL database (tests/pgtest.py)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def make(self, clock: Callable[[], float] = time.time) -> SessionStore:
+        return PostgresSessionStore(self.url, clock=clock)
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+BACKENDS = {"sqlite": SqliteBackend, "postgres": PostgresBackend}
+#: Backends that need a server; without one their tests are reported as not run (tests/conftest.py).
+NEEDS_SERVER = {"postgres": pytest.mark.postgres}
+
+
+@pytest.fixture(params=[pytest.param(name, marks=NEEDS_SERVER.get(name, ())) for name in sorted(BACKENDS)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "postgres":
+        return PostgresBackend(request.getfixturevalue("postgres_url"))
     return BACKENDS[request.param](tmp_path)
 
 
@@ -256,13 +271,13 @@ async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
 
     store = await _open(path)
     try:
-        assert await store.schema_version() == SCHEMA_VERSION == 4
+        assert await store.schema_version() == SCHEMA_VERSION == 5
         with sqlite3.connect(path) as check:
             columns = {row[1] for row in check.execute("PRAGMA table_info(sessions)")}
-            assert "prompt_message_id" in columns
-            assert check.execute("PRAGMA user_version").fetchone()[0] == 4
+            assert {"prompt_message_id", "language", "last_event_id"} <= columns
+            assert check.execute("PRAGMA user_version").fetchone()[0] == 5
             tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            assert "checkins" in tables
+            assert {"checkins", "usage_events"} <= tables
         old = await store.load(42)
         assert old == Session(chat_id=42, state="asking_time", answers=ANSWERS[:2], generation=1, version=6,
                               prompt_message_id=None, created_at=100.0, updated_at=200.0)

@@ -49,7 +49,7 @@ def test_keyboard_goes_on_the_last_part_only(engine: DialogEngine) -> None:
 def test_every_button_of_every_reply_fits_callback_data(engine: DialogEngine) -> None:
     session = Session(chat_id=1, generation=10**9 - 1)
     replies = list(engine.handle(session, Event(EventKind.START)).replies)
-    for index, question in enumerate(engine.content.questions):
+    for index in range(len(engine.content.questions)):
         replies.append(engine.views.question(index, 10**9 - 1))
     replies.append(engine.views.explain_menu())
     replies.extend(engine.views.explanation(path, with_buttons=True) for path in engine.content.paths)

@@ -66,11 +66,15 @@ class BotProcess:
         )
         log.close()
         self.starts += 1
-        await self.server.wait_until(
-            lambda: len(self.server.requests_for(ready_method)) > seen or self._exited(), timeout=START_TIMEOUT
-        )
-        if self._exited():
+        ready = asyncio.ensure_future(self.server.wait_until(
+            lambda: len(self.server.requests_for(ready_method)) > seen, timeout=START_TIMEOUT))
+        exited = asyncio.ensure_future(self.process.wait())  # a bot that stops at start-up fails at once
+        await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
+        exited.cancel()
+        if not ready.done():
+            ready.cancel()
             raise RuntimeError(f"the bot exited early:\n{self.log_path.read_text()}")
+        ready.result()
 
     def _exited(self) -> bool:
         return self.process is not None and self.process.returncode is not None

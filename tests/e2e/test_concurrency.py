@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-import sqlite3
 from pathlib import Path
 
 from dialogs.content_loader import load_content
 from dialogs.scoring import score
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import BotProcess, free_port
 from tests.e2e.quiz_driver import QuizPlayer
+from tests.e2e.storage import Storage
 from tests.fakebotapi import FakeBotApi
 
 CONTENT = load_content()
@@ -20,13 +19,13 @@ QUESTIONS = CONTENT.questions
 USERS = int(__import__("os").environ.get("E2E_USERS", "200"))
 
 
-def stored_answers(database: Path, chat_id: int) -> list[list[str]]:
-    with sqlite3.connect(database) as db:
-        row = db.execute("SELECT answers FROM sessions WHERE chat_id = ?", (chat_id,)).fetchone()
-    return json.loads(row[0]) if row else []
+async def stored_answers(storage: Storage, chat_id: int) -> list[list[str]]:
+    return (await storage.answers()).get(chat_id, [])
 
 
-async def test_200_concurrent_people_each_get_only_their_own_quiz(server: FakeBotApi, bot: BotProcess) -> None:
+async def test_200_concurrent_people_each_get_only_their_own_quiz(
+    server: FakeBotApi, stored_bot: BotProcess, storage: Storage
+) -> None:
     rng = random.Random(200)
     players = [
         QuizPlayer(server, CONTENT, 10_000 + n, [rng.randrange(len(q.options)) for q in QUESTIONS])
@@ -37,21 +36,21 @@ async def test_200_concurrent_people_each_get_only_their_own_quiz(server: FakeBo
     for player in players:
         messages = player.user.messages
         answered = [m for m in messages if "Your answer:" in (m.plain or "")]
-        assert len(answered) == len(QUESTIONS)
+        assert len(answered) == len(QUESTIONS), server.describe(chat_id=player.user_id)
         for message, question, choice in zip(answered, QUESTIONS, player.choices):
             assert question.text in message.plain and question.options[choice].label in message.plain
         expected = score(CONTENT, [(q.id, q.options[c].id) for q, c in zip(QUESTIONS, player.choices)])
         results = [m for m in messages if (m.plain or "").startswith("Your best fit:")]
         assert len(results) == 1
         assert results[0].plain.splitlines()[0] == f"Your best fit: {PATH_NAMES[expected.recommended]}"
-        assert stored_answers(bot.database, player.user_id) == [
+        assert await stored_answers(storage, player.user_id) == [
             [q.id, q.options[c].id] for q, c in zip(QUESTIONS, player.choices)]
     # Every message went to a chat that asked for it.
     assert {r.params["chat_id"] for r in server.requests_for("sendMessage")} == {p.user_id for p in players}
     server.assert_no_errors()
 
 
-async def test_double_tap_applies_an_answer_once(server: FakeBotApi, bot: BotProcess) -> None:
+async def test_double_tap_applies_an_answer_once(server: FakeBotApi, stored_bot: BotProcess, storage: Storage) -> None:
     user = server.user(user_id=3001)
     await user.send_command("/start")
     prompt = await user.wait_for_message(lambda m: bool(m.buttons))
@@ -61,24 +60,39 @@ async def test_double_tap_applies_an_answer_once(server: FakeBotApi, bot: BotPro
     notices = sorted(server.callback_answer(q).text or "" for q in (first, second))
     assert notices[0] == "" and "earlier question" in notices[1]
     await user.wait_for_message("Question 2 of")
-    assert stored_answers(bot.database, 3001) == [[QUESTIONS[0].id, QUESTIONS[0].options[0].id]]
+    assert await stored_answers(storage, 3001) == [[QUESTIONS[0].id, QUESTIONS[0].options[0].id]]
 
     # Two quick typed answers: both are applied, in order, to consecutive questions.
     await user.send_text("1")
     await user.send_text("2")
     await user.wait_for_message("Question 4 of")
-    assert stored_answers(bot.database, 3001)[1:] == [
+    assert (await stored_answers(storage, 3001))[1:] == [
         [QUESTIONS[1].id, QUESTIONS[1].options[0].id], [QUESTIONS[2].id, QUESTIONS[2].options[1].id]]
     server.assert_no_errors()
 
 
-async def test_two_bot_processes_on_one_database_never_overwrite_each_other(tmp_path: Path) -> None:
-    async with FakeBotApi(token="111:first-fake-token") as api_a, FakeBotApi(token="222:second-fake-token") as api_b:
-        bot_a = BotProcess(api_a, tmp_path)
-        bot_b = BotProcess(api_b, tmp_path)  # same working directory, same crossroads.db
-        await bot_a.start()
-        await bot_b.start()
+def webhook_env(storage: Storage) -> dict[str, str]:
+    if storage.name == "sqlite":
+        return {}
+    port = free_port()
+    return {"WEBHOOK_URL": f"http://127.0.0.1:{port}/hook", "WEBHOOK_LISTEN": "127.0.0.1", "PORT": str(port)}
+
+
+async def test_two_bot_processes_on_one_database_never_overwrite_each_other(tmp_path: Path, storage: Storage) -> None:
+    # Two fake servers stand for one bot seen by two processes: one sequence of update_ids.
+    # On PostgreSQL a bot's processes are webhook workers (a second poller is refused).
+    async with FakeBotApi(token="111:first-fake-token") as api_a, \
+            FakeBotApi(token="222:second-fake-token", share_update_ids_with=api_a) as api_b:
+        bots = [BotProcess(api, tmp_path / name, extra_env=storage.env() | webhook_env(storage))
+                for name, api in (("a", api_a), ("b", api_b))]
+        bot_a, bot_b = bots
         try:
+            for process in bots:
+                process.workdir.mkdir()
+                if storage.name == "sqlite":
+                    await process.start()
+                else:
+                    await process.start("--webhook", ready_method="setWebhook")
             user_a, user_b = api_a.user(user_id=4001), api_b.user(user_id=4001)
             await user_a.send_command("/start")
             prompt_a = await user_a.wait_for_message(lambda m: bool(m.buttons))
@@ -94,13 +108,13 @@ async def test_two_bot_processes_on_one_database_never_overwrite_each_other(tmp_
             applied = [not (answer.text or "") for answer in (answer_a, answer_b)]
             assert sorted(applied) == [False, True]  # exactly one won; the other was told so
             winner = 0 if applied[0] else 1
-            assert stored_answers(bot_a.database, 4001) == [[QUESTIONS[0].id, QUESTIONS[0].options[winner].id]]
+            assert await stored_answers(storage, 4001) == [[QUESTIONS[0].id, QUESTIONS[0].options[winner].id]]
             # Each process continues from the shared state.
             await user_b.send_text("1")
             await user_b.wait_for_message("Question 3 of")
             await user_a.send_command("/start")
             await user_a.wait_for_message("Question 3 of")
-            assert len(stored_answers(bot_a.database, 4001)) == 2
+            assert len(await stored_answers(storage, 4001)) == 2
             # The two processes talk to two separate fake servers that share chat id 4001, so
             # the stored "message showing the current question" can belong to the other server;
             # retiring its keyboard then fails harmlessly ("not found" or "can't be edited").
@@ -108,5 +122,6 @@ async def test_two_bot_processes_on_one_database_never_overwrite_each_other(tmp_
             api_a.assert_no_errors(*harmless)
             api_b.assert_no_errors(*harmless)
         finally:
-            await bot_a.stop()
-            await bot_b.stop()
+            for process in bots:
+                if process.process is not None:
+                    await process.stop()

@@ -4,14 +4,13 @@ the person saw acknowledged must survive, and everyone continues after their las
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-import sqlite3
 from pathlib import Path
 
 from dialogs.content_loader import load_content
 from tests.e2e.harness import BotProcess
 from tests.e2e.quiz_driver import QuizPlayer
+from tests.e2e.storage import Storage
 from tests.fakebotapi import FakeBotApi
 
 CONTENT = load_content()
@@ -21,14 +20,9 @@ KILLS = int(__import__("os").environ.get("E2E_KILLS", "24"))
 PEOPLE = 12
 
 
-def stored(database: Path) -> dict[int, list[list[str]]]:
-    with sqlite3.connect(database) as db:
-        return {chat: json.loads(answers) for chat, answers in db.execute("SELECT chat_id, answers FROM sessions")}
-
-
-async def test_acknowledged_answers_survive_random_kills(server: FakeBotApi, tmp_path: Path) -> None:
+async def test_acknowledged_answers_survive_random_kills(server: FakeBotApi, tmp_path: Path, storage: Storage) -> None:
     rng = random.Random(SEED)
-    bot = BotProcess(server, tmp_path)
+    bot = BotProcess(server, tmp_path, extra_env=storage.env())
     await bot.start()
     players = [QuizPlayer(server, CONTENT, 50_000 + n, [rng.randrange(len(q.options)) for q in QUESTIONS])
                for n in range(PEOPLE)]
@@ -43,7 +37,7 @@ async def test_acknowledged_answers_survive_random_kills(server: FakeBotApi, tmp
             kills_done += 1
             kills_mid_quiz += any(0 < len(p.acknowledged) < len(QUESTIONS) for p in players)
             # Everyone's acknowledged answers must already be on disk at the moment of the kill.
-            on_disk = stored(bot.database)
+            on_disk = await storage.answers()
             for player in players:
                 answers = on_disk.get(player.user_id, [])
                 for number, option_id in player.acknowledged.items():
@@ -67,7 +61,7 @@ async def test_acknowledged_answers_survive_random_kills(server: FakeBotApi, tmp
     assert sum(not p.finished for p in players) == 0
 
     # Everyone finished; their stored answers are exactly what they chose, in order.
-    final = stored(bot.database)
+    final = await storage.answers()
     for player in players:
         assert player.finished
         assert final[player.user_id] == [[q.id, q.options[c].id] for q, c in zip(QUESTIONS, player.choices)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from pathlib import Path
 
 from dialogs.content_loader import load_content
 from tests.e2e.harness import BotProcess
+from tests.e2e.storage import Storage
 from tests.fakebotapi import FakeBotApi
 
 HINT = load_content().texts["answer_hint"].split("(")[0]
@@ -45,7 +45,9 @@ async def test_token_never_reaches_logs_replies_or_storage(tmp_path: Path) -> No
         assert all(secret_part.decode() not in (m.text or "") for m in user.messages)
 
 
-async def test_forget_removes_every_row_about_the_person(server: FakeBotApi, bot: BotProcess) -> None:
+async def test_forget_removes_every_row_about_the_person(
+    server: FakeBotApi, stored_bot: BotProcess, storage: Storage
+) -> None:
     keeper, leaver = server.user(user_id=7002), server.user(user_id=7003)
     for person in (keeper, leaver):
         await person.send_command("/start")
@@ -55,16 +57,14 @@ async def test_forget_removes_every_row_about_the_person(server: FakeBotApi, bot
         await person.wait_for_message("Question 4 of")
     await leaver.send_command("/forget")
     await leaver.wait_for_message("deleted everything")
-    await bot.stop()
-    with sqlite3.connect(bot.database) as db:
-        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-            for column in columns:
-                hits = db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (7003,)).fetchone()[0]
-                assert hits == 0, f"{table}.{column} still holds the forgotten person"
-        assert db.execute("SELECT COUNT(*) FROM sessions WHERE chat_id = 7002").fetchone()[0] == 1
-    # Deleted content is overwritten, not left in free pages (secure_delete).
+    await stored_bot.stop()
+    assert await storage.hits(7003) == [], "these columns still hold the forgotten person"
+    assert await storage.hits(7002) == ["sessions.chat_id"]
+    assert set(await storage.answers()) == {7002}
+    if storage.name != "sqlite":
+        return
+    # SQLite: deleted content is overwritten, not left in free pages (secure_delete).
+    bot = stored_bot
     leaver_answers = f'[["{QUESTIONS[0].id}","{QUESTIONS[0].options[2].id}"]'.encode()
     assert database_bytes(bot).count(leaver_answers) == 1  # only the keeper's row remains
 

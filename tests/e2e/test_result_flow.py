@@ -132,7 +132,7 @@ async def test_change_an_answer_across_a_kill(server: FakeBotApi, bot: BotProces
     new_result = await user.wait_for_message(is_result)
     expected = [[q.id, q.options[2 if q.id == target.id else 0].id] for q in QUESTIONS]
     assert stored(bot, 10301) == ("result", expected)
-    best = CONTENT.paths[score(CONTENT, [tuple(a) for a in expected]).recommended].name
+    best = CONTENT.paths[score(CONTENT, [(a[0], a[1]) for a in expected]).recommended].name
     assert new_result.plain.splitlines()[0] == TEXTS.render("result_headline", path=best)
     # The old menu's buttons from before the change still work (same quiz), by typing too.
     await user.send_text("/change 1")

@@ -18,6 +18,10 @@ NAVIGATION_WORDS = ("back", "why", "restart", "explain", "help", "skip", "menu",
 HINT_START = CONTENT.texts["answer_hint"].split("(")[0]
 
 
+def starting_with(prefix: str):
+    return lambda message: (message.plain or "").startswith(prefix)
+
+
 def is_question(number: int):
     return lambda message: f"Question {number} of {TOTAL}" in (message.plain or "") and bool(message.buttons)
 
@@ -146,7 +150,7 @@ async def test_explain_each_path_and_why_after_result(server: FakeBotApi, bot: B
     assert button_labels(menu) == list(PATH_NAMES.values())
     for path in CONTENT.paths.values():
         await user.send_command("/explain", args=path.id)
-        explanation = await user.wait_for_message(lambda m, p=path: (m.plain or "").startswith(p.name))
+        explanation = await user.wait_for_message(starting_with(path.name))
         assert path.summary in explanation.plain
         assert all(item in explanation.plain for item in path.pros + path.cons)
         assert CONTENT.excerpts[path.excerpts[0]].text in explanation.plain

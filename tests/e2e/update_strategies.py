@@ -21,6 +21,7 @@ Three parts:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import threading
 import time
@@ -253,10 +254,7 @@ class PressCopied(Action):
         if not buttons:
             return
         _, data = buttons[self.pick % len(buttons)]
-        if self.missing_message:
-            target = world.missing_message_id()
-        else:
-            target = world.some_keyboard_message(self.user, self.pick)
+        target = world.missing_message_id() if self.missing_message else world.some_keyboard_message(self.user, self.pick)
         await world.press(world.users[self.user], target, data)
 
 
@@ -543,9 +541,9 @@ class World:
             new_dropped = len(self.server.dropped_updates) - dropped
             self.fed += len(self.server.updates) - updates - new_dropped
             self.dropped += new_dropped
-        user = getattr(action, "user", None)  # the private chat the action is about, if any
-        if user is not None and not action.group:
-            self.dirty.add(user)
+        chat = getattr(action, "user", None)  # the private chat the action is about, if any
+        if chat is not None and not action.group:
+            self.dirty.add(chat)
         if action.group or isinstance(action, RawCallback) and action.variant == "group":
             self.group_dirty = True
 
@@ -600,12 +598,10 @@ class World:
             self.group_dirty = False
         await self.guarded(asyncio.gather(*waits))
         pending = [query for query in self.queries if not query.verified and not query.exempt]
-        try:
+        with contextlib.suppress(TimeoutError):  # the invariant check names the unanswered queries
             await self.guarded(self.server.wait_until(
                 lambda: all(self.server.callback_answer(query.query_id) for query in pending),
                 timeout=SETTLE_TIMEOUT))
-        except TimeoutError:
-            pass  # the invariant check names the unanswered queries
         for query in pending:
             query.verified = self.server.callback_answer(query.query_id) is not None
 

@@ -64,10 +64,7 @@ class RecordedRequest:
         return None if self.finished_at is None else self.finished_at - self.started_at
 
     def __repr__(self) -> str:
-        if self.ok is None:
-            outcome = "no answer"
-        else:
-            outcome = "ok" if self.ok else f"{self.error_code} {self.description!r}"
+        outcome = "no answer" if self.ok is None else "ok" if self.ok else f"{self.error_code} {self.description!r}"
         extra = f" fault={self.fault}" if self.fault else ""
         extra += " abandoned" if self.abandoned else ""
         return f"<#{self.seq} {self.method} {self.params or self.raw_params} -> {outcome}{extra}>"

@@ -187,6 +187,7 @@ class FakeBotApi:
         set_webhook_cooldown: float = 1.0,
         first_update_id: int = 100_000_001,
         spec: BotApiSpec | None = None,
+        share_update_ids_with: FakeBotApi | None = None,
     ) -> None:
         if not _TOKEN_RE.match(token):
             raise ValueError(f"not a Bot API token: {token!r}")
@@ -210,11 +211,19 @@ class FakeBotApi:
         self.callback_answers: list[CallbackAnswer] = []
         self.chat_actions: list[ChatActionRecord] = []
         self.webhook_attempts: list[WebhookAttempt] = []
+        #: Several bot workers behind one webhook URL: when set, updates go to these URLs in
+        #: turn (a load balancer), as Telegram delivers them: different chats concurrently (up to
+        #: max_connections), one chat's updates one at a time in update_id order, each next one
+        #: only after the previous one got a 2xx; failures are retried on the next URL.
+        self.webhook_backends: list[str] = []
         self.logged_out = False
         self.closed = False
 
         self._counters = _Counters()
-        self._next_update_id = first_update_id
+        #: One bot's update_ids form one sequence; two fake servers standing for the same bot
+        #: (two processes of it) share the box.
+        self._update_id_box: list[int] = (
+            share_update_ids_with._update_id_box if share_update_ids_with is not None else [first_update_id])
         self._pending: list[dict[str, Any]] = []
         self._delivered_at: dict[int, float] = {}
         self._chats: dict[int, ChatState] = {}
@@ -236,6 +245,14 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._handlers: dict[str, Handler] = self._build_handlers()
+
+    @property
+    def _next_update_id(self) -> int:
+        return self._update_id_box[0]
+
+    @_next_update_id.setter
+    def _next_update_id(self, value: int) -> None:
+        self._update_id_box[0] = value
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -775,8 +792,81 @@ class FakeBotApi:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return None, f"Connection failed: {exc.__class__.__name__}: {exc}", 0
 
+    @staticmethod
+    def _update_chat(update: Mapping[str, Any]) -> Any:
+        """The chat an update belongs to (its delivery queue), or the update itself."""
+        for value in update.values():
+            if not isinstance(value, Mapping):
+                continue
+            for holder in (value, value.get("message")):
+                if isinstance(holder, Mapping) and isinstance(holder.get("chat"), Mapping):
+                    return holder["chat"].get("id")
+            if isinstance(value.get("from"), Mapping):
+                return value["from"].get("id")
+        return ("update", update.get("update_id"))
+
+    async def _webhook_fan_out(self, config: _WebhookConfig) -> None:
+        """Deliver to ``webhook_backends``: see its comment in ``__init__``."""
+        assert self._pending_event is not None
+        busy_chats: set[Any] = set()
+        tasks: set[asyncio.Task[None]] = set()
+        turn = itertools.count()
+
+        async def deliver(update: dict[str, Any], chat: Any) -> None:
+            update_id = int(update["update_id"])
+            delay = self.webhook_retry_delay
+            try:
+                while True:
+                    url = self.webhook_backends[next(turn) % len(self.webhook_backends)]
+                    self._delivered_at.setdefault(update_id, time.monotonic())
+                    status, error, retry_after = await self._post_webhook(url, update, config.secret_token)
+                    self.webhook_attempts.append(WebhookAttempt(
+                        update_id=update_id, url=url, status=status, error=error,
+                        secret_header=config.secret_token, at=time.monotonic()))
+                    if error is None:
+                        if any(pending is update for pending in self._pending):
+                            self._pending.remove(update)
+                        return
+                    config.last_error_date = int(time.time())
+                    config.last_error_message = error
+                    self._notify()
+                    await asyncio.sleep(retry_after or delay)
+                    delay = min(delay * 2, self.webhook_max_retry_delay)
+            finally:
+                busy_chats.discard(chat)
+                self._notify()
+                self._pending_event.set()
+
+        try:
+            while True:
+                waiting: set[Any] = set()
+                chosen: tuple[dict[str, Any], Any] | None = None
+                if len(tasks) < config.max_connections:
+                    for update in self._pending:
+                        chat = self._update_chat(update)
+                        if chat in busy_chats or chat in waiting:
+                            waiting.add(chat)  # an earlier update of this chat goes first
+                            continue
+                        chosen = (update, chat)
+                        break
+                if chosen is None:
+                    self._pending_event.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._pending_event.wait(), 0.05)
+                    continue
+                busy_chats.add(chosen[1])
+                task = asyncio.get_running_loop().create_task(deliver(*chosen))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        finally:
+            for task in tasks:
+                task.cancel()
+
     async def _webhook_loop(self, config: _WebhookConfig) -> None:
         assert self._pending_event is not None
+        if self.webhook_backends:
+            await self._webhook_fan_out(config)
+            return
         delay = self.webhook_retry_delay
         while True:
             while not self._pending:
