@@ -61,6 +61,16 @@ def probe(url: str) -> str | None:
     return None
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 async def _admin(url: str, statement: str) -> None:
     connection = await asyncpg.connect(url, timeout=PROBE_TIMEOUT_SECONDS)
     try:
@@ -82,7 +92,21 @@ class ScratchDatabase:
         return with_database(self.admin, self.name)
 
     def create(self) -> None:
+        """Create this session's database, first dropping any left by a test run that was killed."""
+        asyncio.run(self._drop_orphans())
         asyncio.run(_admin(self.admin, f'CREATE DATABASE "{self.name}"'))
+
+    async def _drop_orphans(self) -> None:
+        connection = await asyncpg.connect(self.admin, timeout=PROBE_TIMEOUT_SECONDS)
+        try:
+            names = [row[0] for row in await connection.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'crossroads\\_test\\_%'")]
+            for name in names:
+                pid = name.split("_")[2]
+                if pid.isdigit() and not _alive(int(pid)):
+                    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
 
     def drop(self) -> None:
         asyncio.run(_admin(self.admin, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))

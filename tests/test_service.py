@@ -277,3 +277,40 @@ async def test_chat_locks_serialise_one_chat_and_free_others() -> None:
     await asyncio.gather(first, second)
     assert order == ["a-in", "c-in", "a-out", "b-in"]
     assert len(locks) == 0
+
+
+async def test_a_redelivered_update_is_not_applied_twice(service: DialogService, store: SqliteSessionStore,
+                                                         content: Content) -> None:
+    """A webhook worker that died after committing leaves Telegram to deliver the update again:
+    the stored update_id makes it a no-op that only shows where the person is."""
+    await service.handle(5, Event(EventKind.START), event_id=200)
+    typed = Event(EventKind.TEXT, text="1")
+    first = await service.handle(5, typed, event_id=201)
+    assert first.changed and first.session.last_event_id == 201
+    again = await service.handle(5, typed, event_id=201)
+    assert not again.changed and again.replies[-1].buttons  # the current question, shown again
+    stored = await store.load(5)
+    assert stored is not None and len(stored.answers) == 1 and stored.version == first.session.version
+    overtaken = await service.handle(5, typed, event_id=150)  # older than the last one applied
+    assert not overtaken.changed
+    later = await service.handle(5, typed, event_id=202)
+    assert later.changed and len(later.session.answers) == 2
+    # Without update ids (the console), every event applies.
+    assert (await service.handle(5, typed)).changed
+
+
+async def test_update_ids_are_ignored_on_sessions_idle_for_a_day(engine: DialogEngine, db_path: Path) -> None:
+    """After a quiet week Telegram restarts update_ids at random, possibly lower: an old
+    session's stored id must not swallow new updates."""
+    now = [1_000_000.0]
+    store = SqliteSessionStore(db_path, clock=lambda: now[0])
+    await store.open()
+    try:
+        service = DialogService(engine, store, first_generation=lambda: 0, clock=lambda: now[0])
+        await service.handle(6, Event(EventKind.START), event_id=900)
+        await service.handle(6, Event(EventKind.TEXT, text="1"), event_id=901)
+        assert not (await service.handle(6, Event(EventKind.TEXT, text="1"), event_id=5)).changed
+        now[0] += 2 * 86_400
+        assert (await service.handle(6, Event(EventKind.TEXT, text="1"), event_id=5)).changed
+    finally:
+        await store.close()
