@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, TokenRejected
 from bot.logging_setup import configure_logging
 from bot.settings import Settings
 from dialogs.content_loader import load_languages
@@ -20,6 +20,7 @@ from dialogs.errors import ContentError, StorageError
 
 EXIT_CONFIG = 2
 EXIT_INVALID_CONTENT = 1
+EXIT_TOKEN_REJECTED = 3
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ContentError, StorageError) as error:
         print(f"Crossroads cannot start: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    except TokenRejected as error:
+        print(f"Crossroads stopped: {error}", file=sys.stderr)
+        return EXIT_TOKEN_REJECTED
     except KeyboardInterrupt:
         return 0
 

@@ -19,7 +19,7 @@ from dialogs.content import DEFAULT_LANGUAGE
 from dialogs.engine import DialogEngine
 from dialogs.errors import VersionConflict
 from dialogs.events import Event, EventKind
-from dialogs.replies import Outcome
+from dialogs.replies import Outcome, Role
 from dialogs.session import GENERATION_LIMIT, Session
 from dialogs.storage import SessionStore
 
@@ -33,6 +33,17 @@ def random_generation() -> int:
     """A new session's first quiz generation: random, so that buttons from a forgotten
     session (whose generation is no longer stored) cannot match the new one."""
     return secrets.randbelow(GENERATION_LIMIT)
+
+
+def _as_stored(outcome: Outcome) -> Session:
+    """The session to commit. An outcome that closes the current question or asks a new one
+    supersedes the message showing it (the front end is about to close or retire it), so none is
+    stored: after a crash the front end must not touch a message whose buttons are already gone
+    (Telegram rejects that edit), and the new question's message rides along with the next
+    answer as usual."""
+    if outcome.closed_prompt is not None or any(reply.role is Role.QUESTION for reply in outcome.replies):
+        return replace(outcome.session, prompt_message_id=None)
+    return outcome.session
 
 
 class ChatLocks:
@@ -108,11 +119,11 @@ class DialogService:
                         await self.store.record_usage(outcome.usage)
                     return outcome
                 try:
-                    saved = await self.store.save(outcome.session, outcome.usage)
+                    saved = await self.store.save(_as_stored(outcome), outcome.usage)
                 except VersionConflict:
                     continue
                 self._pending_prompts.pop(chat_id, None)
-                return replace(outcome, session=saved)
+                return replace(outcome, session=replace(saved, prompt_message_id=outcome.session.prompt_message_id))
             raise VersionConflict(chat_id, -1)
 
     def language_for(self, code: str) -> str:
