@@ -34,6 +34,7 @@ PACED_METHODS = frozenset({
 })
 #: Forget a chat's bucket once it has been full again for a while (it would start full anyway).
 PRUNE_EVERY = 1024
+TOKEN_EPSILON = 1e-6
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
 
@@ -68,7 +69,9 @@ class TokenBucket:
         """Seconds until a token is there (0: one is there now)."""
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        # Within a hair of a whole token counts as one: float rounding must not leave a sender
+        # sleeping nanoseconds in a loop.
+        return 0.0 if self.tokens >= 1 - TOKEN_EPSILON else (1 - self.tokens) / self.rate
 
     def full(self, now: float) -> bool:
         """Whether the bucket would be full at ``now``."""

@@ -120,6 +120,7 @@ async def _serve(settings: Settings, application: Application, front_end: Telegr
             service, lambda chat_id, reply: front_end.send_reply(application.bot, chat_id, reply),
             settings.checkin_poll_seconds, stop))
         gc.freeze()  # start-up objects (content, machine, app) never need collecting again
+        gc.enable()  # python -m bot starts with collections off (bot.__main__)
         if settings.webhook_url:
             secret = settings.webhook_secret or secrets.token_urlsafe(32)
             if not settings.webhook_secret:
