@@ -18,9 +18,10 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from time import perf_counter
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.driver import Driver
 from bench.stats import percentile
@@ -38,6 +39,7 @@ READY_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 30
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -135,6 +137,19 @@ async def _profiler(out: Path, pid: int) -> asyncio.subprocess.Process:
     return profiler
 
 
+async def _while_alive(work: Coroutine[Any, Any, T], bot: asyncio.subprocess.Process) -> T:
+    """``work``'s result; fails at once if the bot process exits first (its updates would
+    never be done)."""
+    task = asyncio.ensure_future(work)
+    exited = asyncio.ensure_future(bot.wait())
+    await asyncio.wait({task, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if not task.done():
+        task.cancel()
+        raise RuntimeError(f"the bot process exited with status {bot.returncode} during the round")
+    exited.cancel()
+    return task.result()
+
+
 async def _wait_ready(api: WireApi, bot: asyncio.subprocess.Process) -> None:
     exited = asyncio.ensure_future(bot.wait())
     polled = asyncio.ensure_future(api.polled.wait())
@@ -163,13 +178,13 @@ async def run_round(args: argparse.Namespace) -> dict[str, Any]:
     try:
         await _wait_ready(api, bot)
         if args.warm_up:
-            await driver.run(args.warm_up, min(WARM_UP_USERS, args.users))
+            await _while_alive(driver.run(args.warm_up, min(WARM_UP_USERS, args.users)), bot)
         rss_ready = peak_rss_mb(bot.pid)
         api.answer_latencies.clear()
         calls_before = sum(api.canned.calls.values())
         profiler = await _profiler(args.profile, bot.pid) if args.profile else None
         started, cpu_before = perf_counter(), process_cpu_seconds(bot.pid)
-        latencies = await driver.run(args.quizzes, args.users)
+        latencies = await _while_alive(driver.run(args.quizzes, args.users), bot)
         seconds, cpu = perf_counter() - started, process_cpu_seconds(bot.pid) - cpu_before
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
