@@ -7,8 +7,9 @@
 With ``--api-url`` (what ``python -m bench`` does) each runs on its real HTTP client (the bare
 one on python-telegram-bot's default HTTPXRequest, Crossroads on what it ships) against that Bot
 API server; without, on the canned transport. "ready" is: the Application initialized (getMe)
-and started, and for Crossroads also the content loaded and validated, the store opened
-(migrated, expired sessions purged) and the command menu registered. Shutting down is not timed.
+and started, and for Crossroads also the content of every language loaded and validated, the
+store opened (migrated, expired sessions purged) and the bot's profile (command menus,
+descriptions) published, as serve() does (serve() also starts its check-in task: not timed). Shutting down is not timed.
 """
 
 from __future__ import annotations
@@ -48,23 +49,25 @@ async def _crossroads(database: str, api_url: str | None) -> float:
 
     from bench.crossroads_app import build_crossroads_application
     from bench.transport import BOT_TOKEN, CannedRequest
+    from bot.deep_link import share_key
     from bot.logging_setup import configure_logging
     from bot.settings import DEFAULT_API_URL, Settings
     from bot.telegram_frontend import TelegramFrontEnd
     from bot.wiring import open_service
-    from dialogs.content_loader import load_content
+    from dialogs.content import DEFAULT_LANGUAGE
+    from dialogs.content_loader import load_languages
 
     settings = Settings(token=BOT_TOKEN, database=Path(database), api_url=api_url or DEFAULT_API_URL)
     configure_logging(settings.log_level, [settings.token])
-    content = load_content(settings.content_dir)
-    front_end = TelegramFrontEnd(content)
+    contents = load_languages(settings.content_dir)
+    front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], share_key(settings.token), settings.admin_chat_ids)
     canned = api_url is None
     application, _ = build_crossroads_application(settings, front_end, CannedRequest() if canned else None,
                                                   CannedRequest() if canned else None)
-    service = await open_service(settings, content)
+    service = await open_service(settings, contents)
     front_end.attach(service)
     await application.initialize()
-    await application.bot.set_my_commands(front_end.bot_commands())
+    await front_end.publish_profile(application.bot)
     await application.start()
     gc.freeze()
     gc.enable()

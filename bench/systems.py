@@ -29,6 +29,7 @@ from bot.telegram_app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS
 from bot.telegram_frontend import TelegramFrontEnd
 from bot.wiring import open_service
 from dialogs.content import Content
+from dialogs.content_loader import load_languages
 
 SYSTEMS = ("a", "b", "crossroads")
 #: The completion hook runs in a handler group after every real handler.
@@ -127,10 +128,10 @@ async def start_crossroads(content: Content, database: Path, on_done: DoneCallba
         settings, front_end, transport, CannedRequest() if transport is not None else None)
     errors: list[str] = []
     _install_hooks(application, on_done, errors, flush=False)
-    service = await open_service(settings, content)
+    service = await open_service(settings, load_languages(settings.content_dir))  # every language, as serve()
     front_end.attach(service)
     await application.initialize()
-    await application.bot.set_my_commands(front_end.bot_commands())
+    await front_end.publish_profile(application.bot)
     await application.start()
     if api_url is not None:
         assert application.updater is not None

@@ -25,6 +25,7 @@ BOT_USER: dict[str, Any] = {
 }
 TRUE_METHODS = frozenset({
     "answerCallbackQuery", "sendChatAction", "setMyCommands", "deleteMyCommands", "deleteWebhook",
+    "setMyDescription", "setMyShortDescription",
     "setWebhook", "close", "logOut",
 })
 MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
