@@ -118,12 +118,19 @@ class DialogService:
                     if outcome.usage:
                         await self.store.record_usage(outcome.usage)
                     return outcome
+                stored = _as_stored(outcome)
                 try:
-                    saved = await self.store.save(_as_stored(outcome), outcome.usage)
+                    saved = await self.store.save(stored, outcome.usage)
                 except VersionConflict:
                     continue
-                self._pending_prompts.pop(chat_id, None)
-                return replace(outcome, session=replace(saved, prompt_message_id=outcome.session.prompt_message_id))
+                prompt = outcome.session.prompt_message_id
+                if stored.prompt_message_id == prompt:
+                    self._pending_prompts.pop(chat_id, None)
+                else:
+                    # Only the durable copy forgets it: in this process the message stays the
+                    # prompt until the front end has closed or replaced it and says so.
+                    self._pending_prompts[chat_id] = prompt
+                return replace(outcome, session=replace(saved, prompt_message_id=prompt))
             raise VersionConflict(chat_id, -1)
 
     def language_for(self, code: str) -> str:
