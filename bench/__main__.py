@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="where the databases live during the run (default: the system temp dir); "
                              "put it on the disk production uses, fsync cost depends on it")
     parser.add_argument("--no-cold-start", action="store_true", help="skip the cold-start timings")
+    parser.add_argument("--mode", choices=("both", "wire", "core"), default="both",
+                        help="wire (each system on its real HTTP client against a Bot API server in another process; "
+                             "the headline), core (in-process, canned transport), or both (default)")
     return parser.parse_args(argv)
 
 
@@ -75,7 +78,9 @@ def metadata(plan: Plan, work: Path, argv: list[str]) -> dict[str, Any]:
         "work_dir_filesystem": filesystem_of(work), "git": git_state(), "load_average_before": os.getloadavg(),
         "plan": {"rounds": plan.rounds, "quizzes_per_round": plan.quizzes, "b_quizzes_per_round": plan.b_quizzes,
                  "updates_per_quiz": 8, "warm_up_quizzes": plan.warm_up, "cold_starts": plan.cold_starts,
-                 "users": plan.users, "stored": plan.stored},
+                 "users": plan.users, "stored": plan.stored, "modes": plan.modes,
+                 "wire_quizzes_per_round": plan.wire_quizzes, "wire_users": plan.wire_users,
+                 "wire_stored": plan.wire_stored},
     }
 
 
@@ -83,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run everything; 0 when the run completed (whatever the targets say)."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    plan = quick_plan(args.rounds or 1) if args.quick else full_plan(args.rounds or 3)
+    modes = ("wire", "core") if args.mode == "both" else (args.mode,)
+    plan = quick_plan(args.rounds or 1, modes) if args.quick else full_plan(args.rounds or 3, modes)
 
     def say(line: str) -> None:
         print(line, flush=True)
@@ -106,15 +112,25 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     meta["runtime_s"] = time.perf_counter() - started
     meta["load_average_after"] = os.getloadavg()
-    summary = report.summarise(results)
-    ratio_rows = report.ratios(summary, plan.users, plan.stored)
-    report.add_paired_ratios(ratio_rows, results)
-    flat_rows = report.flatness(summary, plan.users, min(plan.stored), max(plan.stored))
-    checked = report.targets(summary, ratio_rows, flat_rows, cold, plan.stored)
-    say(report.table(summary, ratio_rows, flat_rows, cold, checked))
+    wire = [r for r in results if r.get("mode") == "wire"]
+    core = [r for r in results if r.get("mode") != "wire"]
+    wire_summary = report.summarise(wire, report.WIRE_MEDIAN_FIELDS, ())
+    wire_rows = report.wire_ratios(wire_summary, plan.wire_users, plan.wire_stored)
+    summary = report.summarise(core)
+    ratio_rows = report.ratios(summary, plan.users, plan.stored) if core else []
+    report.add_paired_ratios(ratio_rows, core)
+    flat_rows = report.flatness(summary, plan.users, min(plan.stored), max(plan.stored)) if core else []
+    checked = report.wire_targets(wire_rows) if wire else []
+    checked += report.cold_targets(cold)
+    checked += report.targets(summary, ratio_rows, flat_rows, cold, plan.stored) if core else []
+    if wire:
+        say(report.wire_table(wire_summary, wire_rows))
+    if core:
+        say(report.table(summary, ratio_rows, flat_rows, cold, checked))
+    say(report.verdicts(cold, checked))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report.document(meta, results, summary, ratio_rows, flat_rows, cold, checked),
-                                   indent=2) + "\n")
+    args.out.write_text(json.dumps(report.document(meta, results, summary, ratio_rows, flat_rows, cold, checked,
+                                                   wire_summary, wire_rows), indent=2) + "\n")
     say(f"Figures written to {args.out} (run took {meta['runtime_s']:.0f} s)")
     return 0
 

@@ -56,13 +56,15 @@ class BaselineQuiz:
     def _result_html(self, answers: list[tuple[str, str]]) -> str:
         result = score(self._content, answers)
         headline = self._texts.render("result_headline", path=self._content.paths[result.recommended].name)
-        lines = [f"<b>{html.escape(headline)}</b>", "", f"<b>{html.escape(self._texts['result_scores_title'])}</b>"]
+        lines = [f"<b>{html.escape(headline)}</b>", ""]
         for path_id in result.ranking:
-            lines.append(html.escape(self._texts.render("result_score_line", path=self._content.paths[path_id].name,
-                                                        score=result.scores[path_id])))
-        lines += ["", f"<b>{html.escape(self._texts['result_reasons_title'])}</b>"]
+            lines.append(html.escape(self._texts.render("result_bar", bar="", score=result.scores[path_id],
+                                                        path=self._content.paths[path_id].name)))
+        lines += ["", f"<b>{html.escape(self._texts['result_decided_title'])}</b>"]
+        lines += [html.escape(self._texts.render("result_decided_line", answer=c.option.label,
+                                                 points=c.points(result.recommended)))
+                  for c in result.contributions]
         lines += [f"• {html.escape(c.option.reason)}" for c in result.contributions]
-        lines += ["", html.escape(self._texts["result_offer"])]
         return "\n".join(lines)
 
     # -- handlers ------------------------------------------------------------------------

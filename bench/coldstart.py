@@ -1,12 +1,15 @@
 """Cold start: this process, from its start until it is ready to take updates; prints
 ``READY <time.monotonic()>`` (the parent took the same clock just before spawning it).
 
-    python -m bench.coldstart bare                      a bare python-telegram-bot Application
-    python -m bench.coldstart crossroads --state X.db   Crossroads as serve() starts it
+    python -m bench.coldstart bare [--api-url URL]                      a bare python-telegram-bot Application
+    python -m bench.coldstart crossroads --state X.db [--api-url URL]   Crossroads as serve() starts it
 
-Both use the canned transport; "ready" is: the Application initialized (getMe) and started,
-and for Crossroads also the content loaded and validated, the store opened (migrated,
-expired sessions purged) and the command menu registered. Shutting down is not timed.
+With ``--api-url`` (what ``python -m bench`` does) each runs on its real HTTP client (the bare
+one on python-telegram-bot's default HTTPXRequest, Crossroads on what it ships) against that Bot
+API server; without, on the canned transport. "ready" is: the Application initialized (getMe)
+and started, and for Crossroads also the content of every language loaded and validated, the
+store opened (migrated, expired sessions purged) and the bot's profile (command menus,
+descriptions) published, as serve() does (serve() also starts its check-in task: not timed). Shutting down is not timed.
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ import time
 # The imports each kind needs happen inside it, so that they are timed like the rest.
 
 
-async def _bare() -> float:
+async def _bare(api_url: str | None) -> float:
     from telegram.ext import ApplicationBuilder
 
     from bench.transport import BOT_TOKEN, CannedRequest
 
-    application = ApplicationBuilder().token(BOT_TOKEN).request(CannedRequest()).get_updates_request(
-        CannedRequest()).build()
+    builder = ApplicationBuilder().token(BOT_TOKEN)
+    if api_url is None:
+        builder = builder.request(CannedRequest()).get_updates_request(CannedRequest())
+    else:
+        builder = builder.base_url(f"{api_url}/bot")
+    application = builder.build()
     await application.initialize()
     await application.start()
     ready = time.monotonic()
@@ -32,27 +39,38 @@ async def _bare() -> float:
     return ready
 
 
-async def _crossroads(database: str) -> float:
+async def _crossroads(database: str, api_url: str | None) -> float:
+    import gc
+
+    import bot.__main__  # noqa: F401 - what python -m bot imports before main() runs
+
+    gc.disable()  # as bot.__main__.main does; serve() freezes and re-enables once started
     from pathlib import Path
 
     from bench.crossroads_app import build_crossroads_application
     from bench.transport import BOT_TOKEN, CannedRequest
+    from bot.deep_link import share_key
     from bot.logging_setup import configure_logging
-    from bot.settings import Settings
+    from bot.settings import DEFAULT_API_URL, Settings
     from bot.telegram_frontend import TelegramFrontEnd
     from bot.wiring import open_service
-    from dialogs.content_loader import load_content
+    from dialogs.content import DEFAULT_LANGUAGE
+    from dialogs.content_loader import load_languages
 
-    settings = Settings(token=BOT_TOKEN, database=Path(database))
+    settings = Settings(token=BOT_TOKEN, database=Path(database), api_url=api_url or DEFAULT_API_URL)
     configure_logging(settings.log_level, [settings.token])
-    content = load_content(settings.content_dir)
-    front_end = TelegramFrontEnd(content)
-    application, _ = build_crossroads_application(settings, front_end, CannedRequest(), CannedRequest())
-    service = await open_service(settings, content)
+    contents = load_languages(settings.content_dir)
+    front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], share_key(settings.token), settings.admin_chat_ids)
+    canned = api_url is None
+    application, _ = build_crossroads_application(settings, front_end, CannedRequest() if canned else None,
+                                                  CannedRequest() if canned else None)
+    service = await open_service(settings, contents)
     front_end.attach(service)
     await application.initialize()
-    await application.bot.set_my_commands(front_end.bot_commands())
+    await front_end.publish_profile(application.bot)
     await application.start()
+    gc.freeze()
+    gc.enable()
     ready = time.monotonic()
     await application.stop()
     await application.shutdown()
@@ -64,10 +82,13 @@ def main(argv: list[str]) -> int:
     """Start the named kind, print when it was ready."""
     import asyncio
 
-    if argv[:1] == ["bare"]:
-        ready = asyncio.run(_bare())
+    api_url = None
+    if argv[-2:-1] == ["--api-url"]:
+        api_url, argv = argv[-1], argv[:-2]
+    if argv[:1] == ["bare"] and len(argv) == 1:
+        ready = asyncio.run(_bare(api_url))
     elif argv[:1] == ["crossroads"] and len(argv) == 3 and argv[1] == "--state":
-        ready = asyncio.run(_crossroads(argv[2]))
+        ready = asyncio.run(_crossroads(argv[2], api_url))
     else:
         print(__doc__, file=sys.stderr)
         return 2

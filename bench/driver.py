@@ -21,6 +21,7 @@ from telegram import Update
 from bench.loopwatch import LoopReport, LoopWatch
 from bench.population import FIRST_LIVE_CHAT_ID
 from bench.systems import RunningSystem
+from bench.transport import CannedRequest
 from bench.updates import UpdateFactory, callback_data_of, decode_keyboard
 
 
@@ -52,6 +53,9 @@ class Driver:
         self._chat_ids = count(FIRST_LIVE_CHAT_ID)
         self._pending: dict[int, asyncio.Future[None]] = {}
         self._system: RunningSystem | None = None
+        self._name = ""
+        self._prefix = ""
+        self._transport: CannedRequest | None = None
         self.quizzes_run = 0
 
     def on_done(self, update: Update) -> None:
@@ -62,7 +66,13 @@ class Driver:
 
     def attach(self, system: RunningSystem) -> None:
         """The system to drive (built with this driver's :meth:`on_done`)."""
+        assert system.transport is not None
         self._system = system
+        self.watch(system.name, system.answer_prefix, system.transport)
+
+    def watch(self, name: str, answer_prefix: str, transport: CannedRequest) -> None:
+        """Which system runs, its answer buttons' prefix, and the transport that sees its calls."""
+        self._name, self._prefix, self._transport = name, answer_prefix, transport
 
     async def _submit(self, payload: dict[str, Any]) -> float:
         assert self._system is not None
@@ -76,20 +86,20 @@ class Driver:
         return perf_counter() - started
 
     async def _quiz(self, rng: random.Random, latencies: list[float]) -> None:
-        assert self._system is not None
-        transport, prefix = self._system.transport, self._system.answer_prefix
+        assert self._transport is not None
+        transport, prefix = self._transport, self._prefix
         chat_id = next(self._chat_ids)
         latencies.append(await self._submit(self._factory.command(chat_id)))
         previous = None
         for _ in range(self._questions):
             shown = transport.keyboards.get(chat_id)
             if shown is None or shown.message_id == previous:
-                raise DriverError(f"{self._system.name}: no new question for chat {chat_id}")
+                raise DriverError(f"{self._name}: no new question for chat {chat_id}")
             previous = shown.message_id
             keyboard = decode_keyboard(shown)
             choices = [data for data in callback_data_of(keyboard) if data.startswith(prefix)]
             if not choices:
-                raise DriverError(f"{self._system.name}: no answer buttons for chat {chat_id}")
+                raise DriverError(f"{self._name}: no answer buttons for chat {chat_id}")
             payload = self._factory.button_press(chat_id, shown, keyboard, rng.choice(choices))
             latencies.append(await self._submit(payload))
         transport.forget(chat_id)

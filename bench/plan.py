@@ -1,5 +1,9 @@
-"""What a run measures: the cells (system x people in flight x stored sessions), how many
-quizzes each round runs in each, and how many rounds and cold starts."""
+"""What a run measures: the cells (mode x system x people in flight x stored sessions), how many
+quizzes each round runs in each, and how many rounds and cold starts.
+
+Two modes: ``wire`` (the headline: each system in its own process on its real HTTP client,
+talking to a Bot API server in another process) and ``core`` (in-process, canned transport:
+the framework and the dialog core without any HTTP)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ from dataclasses import dataclass, field
 
 USERS = (1, 50, 500)
 STORED = (1_000, 100_000)
+WIRE_USERS = (1, 50, 200)
+WIRE_STORED = (1_000,)
+MODES = ("wire", "core")
 #: Baseline B rewrites its whole pickle file per update, so it is measured where the targets
 #: need it: at 1,000 stored sessions, and (as it is ~10 ms per update) with fewer quizzes.
 B_STORED = 1_000
@@ -22,6 +29,7 @@ class Cell:
     users: int
     stored: int
     quizzes: int
+    mode: str = "core"
 
     @property
     def updates(self) -> int:
@@ -43,10 +51,27 @@ class Plan:
     stored: tuple[int, ...] = STORED
     warm_up: int = 16
     systems: tuple[str, ...] = field(default=("a", "b", "crossroads"))
+    wire_quizzes: dict[int, int] = field(default_factory=dict)
+    """Measured quizzes per wire round, by people in flight (Crossroads and baseline A)."""
+    wire_b_quizzes: dict[int, int] = field(default_factory=dict)
+    wire_users: tuple[int, ...] = WIRE_USERS
+    wire_stored: tuple[int, ...] = WIRE_STORED
+    modes: tuple[str, ...] = MODES
 
     def cells(self) -> list[Cell]:
-        """The cells of one round, systems alternating within each configuration."""
+        """The cells of one round, systems alternating within each configuration; the wire
+        cells first."""
         cells = []
+        if "wire" in self.modes:
+            for users in self.wire_users:
+                for stored in self.wire_stored:
+                    for system in self.systems:
+                        if system != "b":
+                            cells.append(Cell(system, users, stored, self.wire_quizzes[users], "wire"))
+                        elif stored == B_STORED and users in self.wire_b_quizzes:
+                            cells.append(Cell(system, users, stored, self.wire_b_quizzes[users], "wire"))
+        if "core" not in self.modes:
+            return cells
         for users in self.users:
             for stored in self.stored:
                 for system in self.systems:
@@ -57,11 +82,14 @@ class Plan:
         return cells
 
 
-def full_plan(rounds: int = 3) -> Plan:
-    """The default run: about 700, 3,600 and 8,000 updates at 1, 50 and 500 people."""
-    return Plan(rounds=rounds, quizzes={1: 88, 50: 450, 500: 1000}, b_quizzes={1: 88, 50: 100}, cold_starts=7)
+def full_plan(rounds: int = 3, modes: tuple[str, ...] = MODES) -> Plan:
+    """The default run: on the wire about 500, 2,400 and 3,200 updates at 1, 50 and 200 people;
+    core only about 700, 3,600 and 8,000 at 1, 50 and 500."""
+    return Plan(rounds=rounds, quizzes={1: 88, 50: 450, 500: 1000}, b_quizzes={1: 88, 50: 100}, cold_starts=7,
+                wire_quizzes={1: 60, 50: 300, 200: 400}, wire_b_quizzes={1: 40, 50: 60}, modes=modes)
 
 
-def quick_plan(rounds: int = 1) -> Plan:
+def quick_plan(rounds: int = 1, modes: tuple[str, ...] = MODES) -> Plan:
     """A smoke run: every cell, few updates (500 people still need one quiz each)."""
-    return Plan(rounds=rounds, quizzes={1: 16, 50: 50, 500: 500}, b_quizzes={1: 16, 50: 50}, cold_starts=3, warm_up=8)
+    return Plan(rounds=rounds, quizzes={1: 16, 50: 50, 500: 500}, b_quizzes={1: 16, 50: 50}, cold_starts=3, warm_up=8,
+                wire_quizzes={1: 16, 50: 50, 200: 200}, wire_b_quizzes={1: 16, 50: 50}, modes=modes)

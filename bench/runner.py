@@ -10,6 +10,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from bench.plan import B_STORED, Cell, Plan
 from bench.population import create_sqlite, fill_sqlite, write_pickle
+from bench.wire_api import WireApi
 from dialogs.content_loader import load_content
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +93,8 @@ def _remove_state(path: Path | None) -> None:
 
 def run_worker(cell: Cell, state: Path | None, plan: Plan, seed: int, env: dict[str, str], log: Path) -> dict[str, Any]:
     """One measured round in a fresh process; its JSON figures."""
-    command = [sys.executable, "-m", "bench.worker", "--system", cell.system, "--users", str(cell.users),
+    module = "bench.wire_worker" if cell.mode == "wire" else "bench.worker"
+    command = [sys.executable, "-m", module, "--system", cell.system, "--users", str(cell.users),
                "--quizzes", str(cell.quizzes), "--stored", str(cell.stored), "--seed", str(seed),
                "--warm-up", str(plan.warm_up)]
     if state is not None:
@@ -114,7 +117,7 @@ def run_rounds(plan: Plan, templates: Templates, env: dict[str, str], say: Say) 
     cells = plan.cells()
     for round_index in range(plan.rounds):
         for cell in cells:
-            name = f"r{round_index}-{cell.system}-{cell.users}-{cell.stored}"
+            name = f"r{round_index}-{cell.mode}-{cell.system}-{cell.users}-{cell.stored}"
             state = templates.copy_for(cell, name)
             try:
                 figures = run_worker(cell, state, plan, seed=round_index + 1, env=env, log=templates.work / f"{name}.log")
@@ -122,7 +125,8 @@ def run_rounds(plan: Plan, templates: Templates, env: dict[str, str], say: Say) 
                 _remove_state(state)
             figures["round"] = round_index + 1
             results.append(figures)
-            say(f"  round {round_index + 1}/{plan.rounds}  {cell.users:>3} in flight  {cell.stored:>7,} stored  "
+            say(f"  round {round_index + 1}/{plan.rounds}  {cell.mode:<4} {cell.users:>3} in flight  "
+                f"{cell.stored:>7,} stored  "
                 f"{cell.system:<10} {figures['updates_per_second']:7.0f} updates/s  p50 {figures['p50_ms']:7.2f} ms  "
                 f"p99 {figures['p99_ms']:7.2f} ms  RSS {figures['peak_rss_mb']:5.1f} MB")
     return results
@@ -139,15 +143,43 @@ def time_cold_start(arguments: list[str], env: dict[str, str]) -> float:
     return float(ready[-1].split()[1]) - started
 
 
+class ServerThread:
+    """The wire benchmark's Bot API server on its own event loop in a thread of this process, for
+    the cold starts (each start reaches it over real HTTP with its own transport)."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._api = WireApi()
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._api.start(), self._loop).result(30)
+        return self._api.url
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._api.stop(), self._loop).result(30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(30)
+
+
 def run_cold_starts(plan: Plan, templates: Templates, env: dict[str, str], say: Say) -> dict[str, Any]:
     """Bare python-telegram-bot, Crossroads with 0 and with the most stored sessions,
-    alternating; the first (bytecode-compiling) start of each is discarded."""
+    alternating; the first (bytecode-compiling) start of each is discarded. Each starts on its
+    real HTTP client against the benchmark's Bot API server (getMe, and Crossroads'
+    setMyCommands, over HTTP)."""
+    with ServerThread() as api_url:
+        return _cold_starts(plan, templates, env, say, api_url)
+
+
+def _cold_starts(plan: Plan, templates: Templates, env: dict[str, str], say: Say, api_url: str) -> dict[str, Any]:
     most = max(plan.stored)
     databases = {0: templates.work / "cold-0.db", most: templates.work / f"cold-{most}.db"}
     for stored, path in databases.items():
         shutil.copyfile(templates.sqlite(stored), path)
-    kinds = {"bare": ["bare"], "crossroads_0": ["crossroads", "--state", str(databases[0])],
-             f"crossroads_{most}": ["crossroads", "--state", str(databases[most])]}
+    url = ["--api-url", api_url]
+    kinds = {"bare": ["bare", *url], "crossroads_0": ["crossroads", "--state", str(databases[0]), *url],
+             f"crossroads_{most}": ["crossroads", "--state", str(databases[most]), *url]}
     samples: dict[str, list[float]] = {kind: [] for kind in kinds}
     for attempt in range(plan.cold_starts + 1):
         for kind, arguments in kinds.items():
@@ -168,4 +200,5 @@ def warm_bytecode(templates: Templates, env: dict[str, str]) -> None:
     shutil.copyfile(templates.sqlite(0), scratch)
     time_cold_start(["crossroads", "--state", str(scratch)], env)
     _remove_state(scratch)
-    subprocess.run([sys.executable, "-c", "import bench.worker"], cwd=PROJECT_ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-c", "import bench.worker, bench.wire_worker, bench.wire_bot"], cwd=PROJECT_ROOT,
+                   env=env, check=True)

@@ -1,5 +1,7 @@
-"""The three systems under test, built and started the way each would run in production, on
-the canned transport, with a completion hook the driver listens to.
+"""The three systems under test, built and started the way each would run in production, with a
+completion hook the driver listens to: on the canned transport (core only), or, given
+``api_url``, on their own real HTTP client, long polling a Bot API server in another process
+(the wire mode).
 
 - ``a``: :class:`bench.baseline.BaselineQuiz` in a ConversationHandler, nothing persisted.
 - ``b``: the same with PicklePersistence, flushed to disk after every update.
@@ -21,15 +23,22 @@ from bench.crossroads_app import AnyApplication, build_crossroads_application
 from bench.population import pickle_persistence, preload_memory
 from bench.transport import BOT_TOKEN, CannedRequest
 from bot.callback_codec import VERSION as CALLBACK_VERSION
-from bot.settings import Settings
+from bot.flood_control import FloodLimits
+from bot.settings import DEFAULT_API_URL, Settings
+from bot.telegram_app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS
 from bot.telegram_frontend import TelegramFrontEnd
 from bot.wiring import open_service
 from dialogs.content import Content
+from dialogs.content_loader import load_languages
 
 SYSTEMS = ("a", "b", "crossroads")
 #: The completion hook runs in a handler group after every real handler.
 DONE_GROUP = 1_000_000
 DoneCallback = Callable[[Update], None]
+#: The synthetic people tap hundreds of times a second, which Telegram itself would refuse
+#: (and the benchmark's server does not enforce): Crossroads runs with limits beyond that load,
+#: so its flood control is paid for on every call but never waits.
+BENCH_FLOOD_LIMITS = FloodLimits(messages_per_second=1e9, burst=10**9, chat_messages_per_second=1e9, chat_burst=10**9)
 
 
 @dataclass
@@ -38,7 +47,8 @@ class RunningSystem:
 
     name: str
     application: AnyApplication
-    transport: CannedRequest
+    transport: CannedRequest | None
+    """The canned transport (None on the wire: the server process sees the calls)."""
     answer_prefix: str
     stop: Callable[[], Awaitable[None]]
     notes: dict[str, str] = field(default_factory=dict)
@@ -69,11 +79,16 @@ def _install_hooks(application: AnyApplication, on_done: DoneCallback, errors: l
 
 
 async def start_baseline(content: Content, durable: bool, stored: int, pickle_path: Path | None,
-                         on_done: DoneCallback, concurrency: int = 1) -> RunningSystem:
-    """Baseline A (``durable=False``) or B (``durable=True``, state in ``pickle_path``)."""
-    transport = CannedRequest()
-    builder = (ApplicationBuilder().token(BOT_TOKEN).request(transport).get_updates_request(CannedRequest())
-               .concurrent_updates(concurrency if concurrency > 1 else False))
+                         on_done: DoneCallback, concurrency: int = 1, api_url: str | None = None) -> RunningSystem:
+    """Baseline A (``durable=False``) or B (``durable=True``, state in ``pickle_path``); with
+    ``api_url``, on python-telegram-bot's default HTTPXRequest, long polling as its docs show."""
+    builder = ApplicationBuilder().token(BOT_TOKEN).concurrent_updates(concurrency if concurrency > 1 else False)
+    transport = None
+    if api_url is None:
+        transport = CannedRequest()
+        builder = builder.request(transport).get_updates_request(CannedRequest())
+    else:
+        builder = builder.base_url(f"{api_url}/bot").base_file_url(f"{api_url}/file/bot")
     if durable:
         assert pickle_path is not None
         builder = builder.persistence(pickle_persistence(pickle_path))
@@ -86,8 +101,13 @@ async def start_baseline(content: Content, durable: bool, stored: int, pickle_pa
         preload_memory(application, conversation, content, stored)
     await application.initialize()
     await application.start()
+    if api_url is not None:
+        assert application.updater is not None
+        await application.updater.start_polling()
 
     async def stop() -> None:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
         await application.stop()
         await application.shutdown()
 
@@ -95,23 +115,32 @@ async def start_baseline(content: Content, durable: bool, stored: int, pickle_pa
                          notes={"concurrent_updates": str(concurrency)}, errors=errors)
 
 
-async def start_crossroads(content: Content, database: Path, on_done: DoneCallback) -> RunningSystem:
+async def start_crossroads(content: Content, database: Path, on_done: DoneCallback,
+                           api_url: str | None = None) -> RunningSystem:
     """Crossroads as serve() starts it: build, open the store (migrate, purge), attach,
-    initialize, register the command menu, start."""
-    settings = Settings(token=BOT_TOKEN, database=database)
+    initialize, register the command menu, start (and, with ``api_url``, long poll as serve()
+    does, over the transport Crossroads ships)."""
+    settings = Settings(token=BOT_TOKEN, database=database, flood_limits=BENCH_FLOOD_LIMITS,
+                        api_url=api_url or DEFAULT_API_URL)
     front_end = TelegramFrontEnd(content)
-    transport = CannedRequest()
-    application, built_by = build_crossroads_application(settings, front_end, transport, CannedRequest())
+    transport = CannedRequest() if api_url is None else None
+    application, built_by = build_crossroads_application(
+        settings, front_end, transport, CannedRequest() if transport is not None else None)
     errors: list[str] = []
     _install_hooks(application, on_done, errors, flush=False)
-    service = await open_service(settings, content)
+    service = await open_service(settings, load_languages(settings.content_dir))  # every language, as serve()
     front_end.attach(service)
     await application.initialize()
-    await application.bot.set_my_commands(front_end.bot_commands())
+    await front_end.publish_profile(application.bot)
     await application.start()
+    if api_url is not None:
+        assert application.updater is not None
+        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT_SECONDS)
 
     async def stop() -> None:
         try:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
             await application.stop()
             await application.shutdown()
         finally:

@@ -25,6 +25,7 @@ BOT_USER: dict[str, Any] = {
 }
 TRUE_METHODS = frozenset({
     "answerCallbackQuery", "sendChatAction", "setMyCommands", "deleteMyCommands", "deleteWebhook",
+    "setMyDescription", "setMyShortDescription",
     "setWebhook", "close", "logOut",
 })
 MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
@@ -95,10 +96,14 @@ class CannedRequest(BaseRequest):
         """Serialise the parameters as an HTTP transport would, then answer from memory."""
         if self.yield_to_loop:
             await asyncio.sleep(0)
-        api_method = url.rsplit("/", 1)[-1]
-        self.calls[api_method] += 1
         # The same per-parameter JSON encoding HTTPXRequest performs before sending.
         params = request_data.json_parameters if request_data is not None else {}
+        return self.respond(url.rsplit("/", 1)[-1], params)
+
+    def respond(self, api_method: str, params: dict[str, str]) -> tuple[int, bytes]:
+        """The status and body Telegram would answer ``api_method`` with (parameters as sent on
+        the wire: one JSON-encoded string each); the wire benchmark's server answers with it too."""
+        self.calls[api_method] += 1
         if api_method in MESSAGE_METHODS:
             return HTTP_OK, self._message(api_method, params)
         if api_method in TRUE_METHODS:

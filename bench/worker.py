@@ -80,10 +80,11 @@ async def run_round(args: argparse.Namespace) -> dict[str, Any]:
         phase: Phase = await driver.measure(args.quizzes, args.users)
     finally:
         await system.stop()
+    assert system.transport is not None
     completed = system.transport.calls["sendChatAction"]
     latencies = phase.latencies
     return {
-        "system": args.system, "users": args.users, "stored": args.stored, "quizzes": args.quizzes,
+        "mode": "core", "system": args.system, "users": args.users, "stored": args.stored, "quizzes": args.quizzes,
         "updates": phase.updates, "seconds": phase.seconds,
         "updates_per_second": phase.updates / phase.seconds,
         "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,

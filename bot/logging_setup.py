@@ -24,6 +24,10 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if record.exc_info and type(record.exc_info[1]).__name__ == "InvalidToken":
+            # A rejected token ends the process with one clear line of its own (bot.__main__);
+            # python-telegram-bot's traceback of it would only bury that line.
+            record.exc_info = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         exc_text = record.exc_text or ""

@@ -1,8 +1,19 @@
-"""An HTTPXRequest that survives Bot API faults: honours 429 retry_after, retries 5xx answers
-and network errors with exponential backoff, a bounded number of times.
+"""A transport wrapper that survives Bot API faults without ever doing harm: it retries only
+what is safe to retry, paces messages and honours 429 for every request at once.
 
 It works at the transport level (``do_request``), below python-telegram-bot's error mapping,
-so a request that finally succeeds looks to the bot like any other.
+so a request that finally succeeds looks to the bot like any other. What is retried:
+
+- 429: always (Telegram did not run the call); *all* sending pauses for ``retry_after``
+  (:class:`bot.flood_control.FloodControl`), then the call is sent again.
+- 5xx: always (Telegram answers 5xx for calls it could not complete), with backoff.
+- a request that never left this process (:class:`bot.aiohttp_request.RequestNotSent`: no
+  connection): always, with backoff.
+- a request that may have reached Telegram and got no answer (a dropped connection, a read
+  timeout): only when sending it twice changes nothing, i.e. not for calls that create a
+  message (a second copy would be a duplicate the person sees) and not for
+  ``answerCallbackQuery`` (an answer that is late is worthless, and the person's next question
+  never depends on it).
 """
 
 from __future__ import annotations
@@ -14,7 +25,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram.error import NetworkError
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, RequestData
+
+from bot.aiohttp_request import RequestNotSent
+from bot.flood_control import PACED_METHODS, FloodControl
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +37,9 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
 MAX_RETRY_AFTER_SECONDS = 120.0
 TOO_MANY_REQUESTS = 429
+UNAUTHORIZED = 401
+#: Calls that must not be sent twice when their fate is unknown.
+NOT_REPEATABLE = PACED_METHODS | {"answerCallbackQuery"}
 Sleep = Callable[[float], Awaitable[Any]]
 
 
@@ -45,37 +62,58 @@ def _method(url: str) -> str:
     return url.rsplit("/", 1)[-1]
 
 
-class RetryingRequest(HTTPXRequest):
-    """HTTPXRequest with bounded retries for 429, 5xx and network errors."""
+class RetryingRequest(BaseRequest):
+    """Wraps a transport (``transport``) with bounded, safe retries and flood control."""
 
-    def __init__(self, *args: Any, max_attempts: int = MAX_ATTEMPTS, sleep: Sleep = asyncio.sleep,
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, transport: BaseRequest, *, flood: FloodControl | None = None, max_attempts: int = MAX_ATTEMPTS,
+                 sleep: Sleep = asyncio.sleep, on_unauthorized: Callable[[], None] | None = None) -> None:
+        self._transport = transport
+        self._on_unauthorized = on_unauthorized
+        self._flood = flood or FloodControl(sleep=sleep)
         self._max_attempts = max_attempts
         self._sleep = sleep
 
-    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        """Send, retrying transient failures; the last failure is returned or raised as is."""
+    @property
+    def read_timeout(self) -> float | None:
+        """The wrapped transport's default read timeout."""
+        return self._transport.read_timeout
+
+    async def initialize(self) -> None:
+        """Open the wrapped transport."""
+        await self._transport.initialize()
+
+    async def shutdown(self) -> None:
+        """Close the wrapped transport."""
+        await self._transport.shutdown()
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        """Send, retrying what is safe to retry; the last failure is returned or raised as is."""
+        api_method = _method(url)
+        chat_id = request_data.parameters.get("chat_id") if request_data and api_method in PACED_METHODS else None
         for attempt in range(self._max_attempts):
             last = attempt == self._max_attempts - 1
+            await self._flood.before(api_method, chat_id)
             try:
-                code, payload = await super().do_request(url, method, *args, **kwargs)
+                code, payload = await self._transport.do_request(url, method, request_data, *args, **kwargs)
             except NetworkError as error:  # transport failures and timeouts only, at this level
-                if last:
+                if last or (api_method in NOT_REPEATABLE and not isinstance(error, RequestNotSent)):
                     raise
                 delay = backoff_seconds(attempt)
-                logger.warning("%s failed (%s); retrying in %.1f s", _method(url), type(error).__name__, delay)
+                logger.warning("%s failed (%s); retrying in %.1f s", api_method, type(error).__name__, delay)
                 await self._sleep(delay)
                 continue
             if code == TOO_MANY_REQUESTS and not last:
                 wait = retry_after_seconds(payload)
                 delay = min(wait, MAX_RETRY_AFTER_SECONDS) if wait is not None else backoff_seconds(attempt)
-                logger.warning("%s rate-limited; waiting %.1f s as asked", _method(url), delay)
-                await self._sleep(delay)
+                logger.warning("%s rate-limited; all sending paused for %.1f s as asked", api_method, delay)
+                self._flood.pause(delay)
                 continue
+            if code == UNAUTHORIZED and self._on_unauthorized is not None:
+                self._on_unauthorized()  # the token was revoked: nothing will work any more
             if code >= 500 and not last:
                 delay = backoff_seconds(attempt)
-                logger.warning("%s answered %d; retrying in %.1f s", _method(url), code, delay)
+                logger.warning("%s answered %d; retrying in %.1f s", api_method, code, delay)
                 await self._sleep(delay)
                 continue
             return code, payload

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
+from bot.flood_control import TELEGRAM_LIMITS, FloodLimits
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///crossroads.db"
@@ -81,6 +82,7 @@ class Settings:
     console_language: str = ""
     #: Chats allowed to use /stats.
     admin_chat_ids: frozenset[int] = frozenset()
+    flood_limits: FloodLimits = TELEGRAM_LIMITS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> Settings:
@@ -102,6 +104,8 @@ class Settings:
         postgres_url = database_url if is_postgres_url(database_url) else ""
         if postgres_url and not urlsplit(postgres_url).path.strip("/"):
             raise ConfigError("DATABASE_URL must name a database: postgresql://user:password@host:5432/database")
+        overall = _int(env, "TELEGRAM_MESSAGES_PER_SECOND", int(TELEGRAM_LIMITS.messages_per_second), 1, 100_000)
+        per_chat = _int(env, "TELEGRAM_CHAT_MESSAGES_PER_SECOND", int(TELEGRAM_LIMITS.chat_messages_per_second), 1, 1_000)
         return cls(
             token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
             api_url=api_url,
@@ -118,4 +122,6 @@ class Settings:
             checkin_poll_seconds=_int(env, "CHECKIN_POLL_SECONDS", DEFAULT_CHECKIN_POLL_SECONDS, 1, 3600),
             console_language=(env.get("LC_ALL") or env.get("LANG") or "").strip(),
             admin_chat_ids=_chat_ids(env.get("ADMIN_CHAT_IDS", "")),
+            flood_limits=FloodLimits(messages_per_second=overall, burst=overall, chat_messages_per_second=per_chat,
+                                     chat_burst=max(TELEGRAM_LIMITS.chat_burst, per_chat)),
         )

@@ -19,7 +19,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -145,7 +145,7 @@ class TelegramFrontEnd:
         message = query.message
         event = decode(query.data)
         if event is None or message is None or message.chat.type != "private":
-            await query.answer(self._engine(update).content.texts["invalid_button"])
+            await self._answer(query, self._engine(update).content.texts["invalid_button"])
             return
         event = replace(event, language=self._language(update))
         await self._handle(context, message.chat.id, event, pressed_message_id=message.message_id, query=query,
@@ -180,6 +180,9 @@ class TelegramFrontEnd:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure and apologise to the person, if there is one."""
         chat = update.effective_chat if isinstance(update, Update) else None
+        if isinstance(context.error, InvalidToken):
+            logger.warning("an update was dropped: Telegram no longer accepts the bot token")  # serve() stops
+            return
         if isinstance(context.error, Forbidden):
             if chat is not None:
                 self._blocked.add(chat.id)
@@ -213,14 +216,26 @@ class TelegramFrontEnd:
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event, pressed_message_id: int | None,
         query: CallbackQuery | None = None, update_id: int | None = None,
     ) -> None:
-        """Apply the event (committed), answer the button press if any, then reply. The
-        update_id makes a redelivered update (a webhook worker died before acknowledging) a no-op."""
+        """Apply the event (committed), then answer the button press, if any, while replying: a
+        late or refused answer never holds up or stops the reply. The update_id makes a
+        redelivered update (a webhook worker died before acknowledging) a no-op."""
         started = time.perf_counter()
         outcome = await self.service.handle(chat_id, event, event_id=update_id)
-        if query is not None:
-            await query.answer(outcome.notice or None)
-        await self._deliver(context, chat_id, outcome, pressed_message_id)
+        answering = asyncio.ensure_future(self._answer(query, outcome.notice)) if query is not None else None
+        try:
+            await self._deliver(context, chat_id, outcome, pressed_message_id)
+        finally:
+            if answering is not None:
+                await answering
         _log_event(event, outcome, started)
+
+    @staticmethod
+    async def _answer(query: CallbackQuery, notice: str | None = None) -> None:
+        """Answer a button press (stops the spinner); a failure is only logged."""
+        try:
+            await query.answer(notice or None)
+        except TelegramError as error:  # "query is too old", a timeout, a dropped connection
+            logger.info("could not answer a button press: %s", error.message)
 
     async def _deliver(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome, pressed_message_id: int | None

@@ -22,7 +22,7 @@ from dialogs.content import DEFAULT_LANGUAGE
 from dialogs.engine import DialogEngine
 from dialogs.errors import VersionConflict
 from dialogs.events import Event, EventKind
-from dialogs.replies import Outcome
+from dialogs.replies import Outcome, Role
 from dialogs.session import GENERATION_LIMIT, Session
 from dialogs.storage import SessionStore
 
@@ -39,6 +39,17 @@ def random_generation() -> int:
     """A new session's first quiz generation: random, so that buttons from a forgotten
     session (whose generation is no longer stored) cannot match the new one."""
     return secrets.randbelow(GENERATION_LIMIT)
+
+
+def _as_stored(outcome: Outcome) -> Session:
+    """The session to commit. An outcome that closes the current question or asks a new one
+    supersedes the message showing it (the front end is about to close or retire it), so none is
+    stored: after a crash the front end must not touch a message whose buttons are already gone
+    (Telegram rejects that edit), and the new question's message rides along with the next
+    answer as usual."""
+    if outcome.closed_prompt is not None or any(reply.role is Role.QUESTION for reply in outcome.replies):
+        return replace(outcome.session, prompt_message_id=None)
+    return outcome.session
 
 
 class ChatLocks:
@@ -121,13 +132,21 @@ class DialogService:
                     if outcome.usage:
                         await self.store.record_usage(outcome.usage)
                     return outcome
-                to_save = outcome.session if event_id is None else replace(outcome.session, last_event_id=event_id)
+                stored = _as_stored(outcome)
+                if event_id is not None:
+                    stored = replace(stored, last_event_id=event_id)
                 try:
-                    saved = await self.store.save(to_save, outcome.usage)
+                    saved = await self.store.save(stored, outcome.usage)
                 except VersionConflict:
                     continue
-                self._pending_prompts.pop(chat_id, None)
-                return replace(outcome, session=saved)
+                prompt = outcome.session.prompt_message_id
+                if stored.prompt_message_id == prompt:
+                    self._pending_prompts.pop(chat_id, None)
+                else:
+                    # Only the durable copy forgets it: in this process the message stays the
+                    # prompt until the front end has closed or replaced it and says so.
+                    self._pending_prompts[chat_id] = prompt
+                return replace(outcome, session=replace(saved, prompt_message_id=prompt))
             raise VersionConflict(chat_id, -1)
 
     def language_for(self, code: str) -> str:

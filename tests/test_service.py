@@ -231,11 +231,23 @@ async def test_prompt_message_rides_along_with_the_next_answer(
     await service.remember_prompt(9, 777)
     # Not written yet (no extra commit per question)...
     assert (await other_store.load(9)).prompt_message_id is None
-    # ...but the engine already sees it, and the next committed answer stores it.
+    # ...but the engine already sees it, and the next committed answer supersedes it: the
+    # answered question is being closed, so no live prompt is stored (a restart must not try
+    # to remove buttons that are already gone).
     outcome = await service.handle(9, answer_event(content, 0, 0))
     assert outcome.session.prompt_message_id == 777
     stored = await other_store.load(9)
-    assert stored.prompt_message_id == 777 and stored.version == started.session.version + 1
+    assert stored.prompt_message_id is None and stored.version == started.session.version + 1
+    assert outcome.session.version == stored.version
+
+
+async def test_a_live_prompt_is_stored_when_nothing_supersedes_it(
+    service: DialogService, other_store: SqliteSessionStore, content: Content
+) -> None:
+    await service.handle(10, Event(EventKind.START))
+    await service.remember_prompt(10, 888)
+    await service.flush()  # as on a clean shutdown
+    assert (await other_store.load(10)).prompt_message_id == 888
 
 
 async def test_flush_writes_pending_prompts_in_one_go(

@@ -15,6 +15,11 @@ from tests.fakebotapi import FakeBotApi
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
+#: The fake server enforces Telegram's flood limits only in its flood mode; elsewhere the bot is
+#: told it may send far faster, so that 200 people at once take seconds, not minutes. The flood
+#: tests pass Telegram's own limits (``TELEGRAM_LIMITS_ENV``).
+UNPACED_ENV = {"TELEGRAM_MESSAGES_PER_SECOND": "100000", "TELEGRAM_CHAT_MESSAGES_PER_SECOND": "1000"}
+TELEGRAM_LIMITS_ENV = {"TELEGRAM_MESSAGES_PER_SECOND": "30", "TELEGRAM_CHAT_MESSAGES_PER_SECOND": "1"}
 
 
 def free_port() -> int:
@@ -52,6 +57,7 @@ class BotProcess:
             "LOG_LEVEL": "DEBUG",
             "PYTHONPATH": str(REPO_ROOT),
             "PYTHONUNBUFFERED": "1",
+            **UNPACED_ENV,
         })
         base.update(self.extra_env)
         return base
@@ -75,6 +81,17 @@ class BotProcess:
             ready.cancel()
             raise RuntimeError(f"the bot exited early:\n{self.log_path.read_text()}")
         ready.result()
+
+    async def run_until_exit(self, *args: str, timeout: float = START_TIMEOUT) -> int:
+        """Start the bot and wait for it to exit by itself; its exit status."""
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=self.workdir, env=self.env(),
+            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+        )
+        log.close()
+        self.starts += 1
+        return await asyncio.wait_for(self.process.wait(), timeout)
 
     def _exited(self) -> bool:
         return self.process is not None and self.process.returncode is not None

@@ -86,7 +86,8 @@ async def test_result_card_quotes_buttons_why_and_plan(server: FakeBotApi, bot: 
     plan = await user.wait_for_message(TEXTS.render("plan_title", path=best))
     for step in CONTENT.plans[expected.recommended]:
         assert step.text in plan.plain
-    assert len(server.callback_answers) == TOTAL + 2
+    # Every press answered: the answer goes out beside the reply, so it may land just after it.
+    await server.wait_until(lambda: len(server.callback_answers) == TOTAL + 2)
     server.assert_no_errors()
 
 

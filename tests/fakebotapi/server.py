@@ -27,6 +27,8 @@ from aiohttp import web
 
 from .entities import ParsedText
 from .errors import ApiError
+from .flood import MESSAGE_METHODS as FLOOD_COUNTED
+from .flood import FloodLimits
 from .formatting import format_text
 from .images import image_size, photo_problem
 from .models import (
@@ -218,6 +220,10 @@ class FakeBotApi:
         self.webhook_backends: list[str] = []
         self.logged_out = False
         self.closed = False
+        #: Telegram's flood limits, enforced when set (:meth:`enable_flood_limits`).
+        self.flood_limits: FloodLimits | None = None
+        #: Messages refused with 429 by the flood limits (not counted in :attr:`errors`).
+        self.flood_rejections: list[RecordedRequest] = []
 
         self._counters = _Counters()
         #: One bot's update_ids form one sequence; two fake servers standing for the same bot
@@ -570,6 +576,12 @@ class FakeBotApi:
         )
         self._faults.append(fault)
         return fault
+
+    def enable_flood_limits(self, messages_per_second: float = 30.0, burst: float = 30.0,
+                            chat_messages_per_second: float = 1.0, chat_burst: float = 3.0) -> FloodLimits:
+        """Flood mode: refuse messages beyond Telegram's rates with 429 (see ``flood.py``)."""
+        self.flood_limits = FloodLimits(messages_per_second, burst, chat_messages_per_second, chat_burst)
+        return self.flood_limits
 
     def clear_faults(self) -> None:
         """Cancel every injected fault that has not fired yet."""
@@ -992,6 +1004,12 @@ class FakeBotApi:
             decoded = self.spec.decode(method, record.raw_params, record.files)
             record.params = decoded.params
             record.unknown_params = decoded.unknown
+            if self.flood_limits is not None and method.name.lower() in FLOOD_COUNTED:
+                retry_after = self.flood_limits.check(decoded.params.get("chat_id"), time.monotonic())
+                if retry_after is not None:
+                    record.fault = "flood"
+                    self.flood_rejections.append(record)
+                    raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
             handler = self._handlers.get(method.name.lower(), self._m_generic)
             result = await handler(decoded.params, record)
         except ApiError as exc:
