@@ -103,14 +103,16 @@ class TelegramFrontEnd:
     async def publish_profile(self, bot: Bot) -> None:
         """Telegram's command menu, description and short description, in every language
         (the default ones in English, for languages the bot does not speak)."""
+        calls = []
         for code, engine in self.service.engines.items():
             language = None if code == self._content.language else code
             content = engine.content
             scopes = [BotCommandScopeAllPrivateChats()] + ([BotCommandScopeDefault()] if language is None else [])
-            for scope in scopes:
-                await bot.set_my_commands(self.bot_commands(content), scope=scope, language_code=language)
-            await bot.set_my_description(content.bot_description, language_code=language)
-            await bot.set_my_short_description(content.bot_short_description, language_code=language)
+            calls.extend(bot.set_my_commands(self.bot_commands(content), scope=scope, language_code=language)
+                         for scope in scopes)
+            calls.append(bot.set_my_description(content.bot_description, language_code=language))
+            calls.append(bot.set_my_short_description(content.bot_short_description, language_code=language))
+        await asyncio.gather(*calls)  # independent calls: at once, not one round trip after another
 
     def _engine(self, update: object, chat_id: int | None = None) -> DialogEngine:
         """The engine that speaks to this person: their app's language, as a first guess."""

@@ -10,6 +10,7 @@ from bot.errors import ConfigError
 from bot.settings import Settings
 from dialogs.content import Content
 from dialogs.engine import DialogEngine
+from dialogs.machine import build_machine
 from dialogs.service import DialogService
 from dialogs.sqlite_store import SqliteSessionStore
 from dialogs.storage import SessionStore
@@ -22,7 +23,8 @@ def build_engines(languages: Content | Mapping[str, Content], retention_days: in
     """One dialog engine per language, each knowing every language's name (for /language)."""
     contents = {languages.language: languages} if isinstance(languages, Content) else dict(languages)
     names = {code: content.language_name for code, content in contents.items()}
-    return {code: DialogEngine(content, retention_days, names) for code, content in contents.items()}
+    machine = build_machine(next(iter(contents.values())))  # the same questions in every language
+    return {code: DialogEngine(content, retention_days, names, machine) for code, content in contents.items()}
 
 
 def make_store(settings: Settings) -> SessionStore:

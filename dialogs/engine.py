@@ -252,13 +252,15 @@ class DialogEngine:
     """Applies events to sessions. Built once per content load; holds no per-chat state."""
 
     def __init__(self, content: Content, retention_days: int = DEFAULT_RETENTION_DAYS,
-                 languages: Mapping[str, str] | None = None) -> None:
+                 languages: Mapping[str, str] | None = None, machine: Machine | None = None) -> None:
+        """``machine`` may be shared by engines of the same quiz in other languages: it depends
+        on the questions' ids only."""
         self.content = content
         #: Every language Crossroads speaks (code -> its own name), for /language.
         self.languages = languages or {content.language: content.language_name}
         self.retention_days = retention_days
         self.views = Views(content)
-        self.machine: Machine = build_machine(content)
+        self.machine: Machine = machine or build_machine(content)
         self.interpreter = Interpreter(content)
         self._states = frozenset(state_names(content))
         self._question_names = {
