@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Awaitable
 from dataclasses import replace
 
 from telegram import (
@@ -43,6 +45,7 @@ from dialogs.scoring import score
 from dialogs.service import DialogService
 
 logger = logging.getLogger(__name__)
+MAX_SETTLED = 50_000
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 EMPTY_KEYBOARD = InlineKeyboardMarkup([])
 
@@ -65,6 +68,9 @@ class TelegramFrontEnd:
         self._content = content
         #: Chats allowed to use /stats; everyone else gets the unknown-command reply.
         self._admins = admin_chat_ids
+        #: Messages this process closed or stripped of buttons, so that it never repeats an
+        #: edit Telegram would refuse as "message is not modified".
+        self._settled: OrderedDict[tuple[int, int], str] = OrderedDict()
         #: Signs share links (derived from the token; see bot.deep_link).
         self._share_key = share_key
         self._service: DialogService | None = None
@@ -103,7 +109,7 @@ class TelegramFrontEnd:
     async def publish_profile(self, bot: Bot) -> None:
         """Telegram's command menu, description and short description, in every language
         (the default ones in English, for languages the bot does not speak)."""
-        calls = []
+        calls: list[Awaitable[bool]] = []
         for code, engine in self.service.engines.items():
             language = None if code == self._content.language else code
             content = engine.content
@@ -198,6 +204,20 @@ class TelegramFrontEnd:
                 logger.warning("could not send the error apology")
 
     # -- delivery ------------------------------------------------------------------------
+    def _settle(self, chat_id: int, message_id: int, html: str) -> bool:
+        """Note that a message is being closed (``html``: its new text) or stripped of its
+        buttons (""); False if this process already did exactly that, or closed it (a closed
+        message has no buttons left to remove). Bounded: the oldest entries are forgotten."""
+        key = (chat_id, message_id)
+        done = self._settled.get(key)
+        if done is not None and (done == html or not html):
+            return False
+        self._settled[key] = html
+        self._settled.move_to_end(key)
+        if len(self._settled) > MAX_SETTLED:
+            self._settled.popitem(last=False)
+        return True
+
     def _reply(self, key: str, update: object) -> Reply:
         return self._engine(update).views.text(key)
 
@@ -269,6 +289,10 @@ class TelegramFrontEnd:
         except Forbidden:
             self._blocked.add(chat_id)
             logger.info("the person blocked the bot; not writing to them any more")
+            # Delivery stopped part-way: which message shows the current question is no longer
+            # known (the new one may never have been sent, the old one may be closed already), so
+            # none is remembered; editing a guess later could repeat a closed question's text.
+            prompt = None
         if prompt != stored and not outcome.forget:
             await self.service.remember_prompt(chat_id, prompt)
 
@@ -311,6 +335,8 @@ class TelegramFrontEnd:
     async def _edit(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, reply: Reply) -> None:
         """Replace a question with its answered form; a vanished message is not an error."""
         message: TelegramMessage = render(reply)[0]
+        if not self._settle(chat_id, message_id, message.html):
+            return  # already shows exactly this: Telegram would refuse the edit as "not modified"
         try:
             await context.bot.edit_message_text(
                 message.html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
@@ -321,6 +347,8 @@ class TelegramFrontEnd:
 
     async def _retire_keyboard(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
         """Remove the buttons of a question that is no longer current."""
+        if not self._settle(chat_id, message_id, ""):
+            return  # its buttons are gone already (retired or closed in this process)
         try:
             await context.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
         except BadRequest as error:

@@ -140,7 +140,7 @@ class DialogService:
                 except VersionConflict:
                     continue
                 prompt = outcome.session.prompt_message_id
-                if stored.prompt_message_id == prompt:
+                if stored.prompt_message_id == prompt or not self._lazy_prompts:
                     self._pending_prompts.pop(chat_id, None)
                 else:
                     # Only the durable copy forgets it: in this process the message stays the
@@ -188,6 +188,7 @@ class DialogService:
     async def remember_prompt(self, chat_id: int, message_id: int | None) -> None:
         """Record the message that shows the chat's current question (written lazily)."""
         if not self._lazy_prompts:
+            self._pending_prompts.pop(chat_id, None)
             await self.store.set_prompt(chat_id, message_id)
             return
         self._pending_prompts[chat_id] = message_id
