@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.wiring import build_engines
-from dialogs.content import NOT_SURE, Content
+from dialogs.content import Content
 from dialogs.content_loader import load_languages
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
@@ -19,6 +19,7 @@ from dialogs.service import DialogService
 from dialogs.sqlite_store import SqliteSessionStore
 from dialogs.understanding import Interpreter, Reading
 from tests.conftest import PYTHON, bot_env
+from tests.corpus import score_corpus
 
 LANGUAGES = load_languages()
 DATA = Path(__file__).parent / "data"
@@ -28,25 +29,9 @@ MIN_UNDERSTOOD = 0.80
 
 @pytest.mark.parametrize("code", sorted(CORPORA))
 def test_each_language_understands_its_own_corpus(code: str) -> None:
-    content = LANGUAGES[code]
-    interpreter = Interpreter(content)
     corpus = yaml.safe_load(CORPORA[code].read_text(encoding="utf-8"))["questions"]
-    total = understood = 0
-    wrong: list[tuple[str, str, str]] = []
-    for question in content.questions:
-        for label, replies in corpus[question.id].items():
-            for reply in replies:
-                reading = interpreter.read(reply, question)
-                if label == "none":
-                    if reading.reading is Reading.ANSWER:
-                        wrong.append((question.id, label, reply))
-                    continue
-                expected = NOT_SURE if label == "not_sure" else label
-                total += 1
-                if reading.reading is Reading.ANSWER and reading.options[0] != expected:
-                    wrong.append((question.id, label, reply))
-                elif reading.options[:1] == (expected,):
-                    understood += 1
+    scored = score_corpus(LANGUAGES[code], corpus)
+    total, understood, wrong = scored.total, scored.understood, scored.wrong
     print(f"\n{code}: {understood}/{total} understood ({understood / total:.1%}), {len(wrong)} wrong")
     assert not wrong, wrong
     assert understood / total >= MIN_UNDERSTOOD

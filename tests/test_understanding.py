@@ -15,6 +15,7 @@ from dialogs.replies import Role
 from dialogs.session import EXPLAINING, NEW, RESULT, Session
 from dialogs.understanding import Interpreter, Reading
 from tests.conftest import all_text, first_options, session_at
+from tests.corpus import score_corpus
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "answer_corpus.yaml").read_text(encoding="utf-8"))["questions"]
 MIN_UNDERSTOOD = 0.90
@@ -36,26 +37,8 @@ def test_corpus_is_varied_enough(content: Content) -> None:
 def test_corpus_understood_with_no_silent_wrong_answer(content: Content, interpreter: Interpreter) -> None:
     """At least 90% of replies understood (taken, or offered first in "Did you mean"); an
     option the person did not mean is never taken; replies meaning nothing are never taken."""
-    total = understood = taken = 0
-    wrong: list[tuple[str, str, str]] = []
-    for question in content.questions:
-        for label, replies in CORPUS[question.id].items():
-            for reply in replies:
-                reading = interpreter.read(reply, question)
-                if label == "none":
-                    if reading.reading is Reading.ANSWER:
-                        wrong.append((question.id, label, reply))
-                    continue
-                expected = NOT_SURE if label == "not_sure" else label
-                total += 1
-                if reading.reading is Reading.ANSWER:
-                    if reading.options[0] == expected:
-                        understood += 1
-                        taken += 1
-                    else:
-                        wrong.append((question.id, label, reply))
-                elif reading.reading is Reading.SUGGEST and reading.options[0] == expected:
-                    understood += 1
+    scored = score_corpus(content, CORPUS)
+    total, understood, taken, wrong = scored.total, scored.understood, scored.taken, scored.wrong
     print(f"\ncorpus: {understood}/{total} understood ({understood / total:.1%}), {taken} taken, {len(wrong)} wrong")
     assert not wrong, wrong
     assert understood / total >= MIN_UNDERSTOOD
