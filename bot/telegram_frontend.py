@@ -242,9 +242,18 @@ class TelegramFrontEnd:
         late or refused answer never holds up or stops the reply. The update_id makes a
         redelivered update (a webhook worker died before acknowledging) a no-op."""
         started = time.perf_counter()
-        outcome = await self.service.handle(chat_id, event, event_id=update_id)
-        answering = asyncio.ensure_future(self._answer(query, outcome.notice)) if query is not None else None
+        answering: asyncio.Future[None] | None = None
+
+        def acknowledge(decided: Outcome) -> None:
+            """Answer the press as soon as the engine has decided: its spinner stops while the
+            answer is committed (the acknowledgement promises nothing about it)."""
+            nonlocal answering
+            if query is not None and answering is None:
+                answering = asyncio.ensure_future(self._answer(query, decided.notice))
+
         try:
+            outcome = await self.service.handle(chat_id, event, event_id=update_id, decided=acknowledge)
+            acknowledge(outcome)  # when the service returned before deciding (a replayed update)
             await self._deliver(context, chat_id, outcome, pressed_message_id)
         finally:
             if answering is not None:

@@ -103,10 +103,14 @@ class DialogService:
         #: a crash only leaves an old keyboard on screen, whose presses are handled as stale.
         self._pending_prompts: dict[int, int | None] = {}
 
-    async def handle(self, chat_id: int, event: Event, event_id: int | None = None) -> Outcome:
+    async def handle(self, chat_id: int, event: Event, event_id: int | None = None,
+                     decided: Callable[[Outcome], object] | None = None) -> Outcome:
         """Apply ``event`` to the chat's session; a changed session is committed before returning.
 
-        ``event_id`` (increasing per chat) makes a repeated or overtaken event a no-op."""
+        ``event_id`` (increasing per chat) makes a repeated or overtaken event a no-op.
+        ``decided`` is called once, as soon as the engine has decided (before the commit), for
+        what may go out before the answer is durable: the acknowledgement of a button press,
+        which says nothing about the answer and only stops the person's spinner."""
         async with self._locks.hold(chat_id), self.store.chat_lock(chat_id):
             for _ in range(MAX_CONFLICT_RETRIES):
                 session = await self.store.load(chat_id) or Session(chat_id, generation=self._first_generation())
@@ -120,6 +124,9 @@ class DialogService:
                     outcome = self._switch_language(session, event, now)
                 else:
                     outcome = self.engines[language].handle(session, event, now)
+                if decided is not None:
+                    decided(outcome)
+                    decided = None
                 if self._already_applied(session, event_id):
                     return self._replayed(session, outcome, language, now)
                 if outcome.checkin is not None:
