@@ -243,17 +243,23 @@ class TelegramFrontEnd:
         redelivered update (a webhook worker died before acknowledging) a no-op."""
         started = time.perf_counter()
         answering: asyncio.Future[None] | None = None
+        acknowledged = ""
 
         def acknowledge(decided: Outcome) -> None:
             """Answer the press as soon as the engine has decided: its spinner stops while the
             answer is committed (the acknowledgement promises nothing about it)."""
-            nonlocal answering
+            nonlocal answering, acknowledged
             if query is not None and answering is None:
+                acknowledged = decided.notice
                 answering = asyncio.ensure_future(self._answer(query, decided.notice))
 
         try:
             outcome = await self.service.handle(chat_id, event, event_id=update_id, decided=acknowledge)
             acknowledge(outcome)  # when the service returned before deciding (a replayed update)
+            if outcome.notice and outcome.notice != acknowledged:
+                # Another process changed the session meanwhile and the verdict with it: the
+                # press was already answered, so the notice goes into the chat instead.
+                outcome = replace(outcome, replies=(Reply((Span(outcome.notice),)), *outcome.replies))
             await self._deliver(context, chat_id, outcome, pressed_message_id)
         finally:
             if answering is not None:
