@@ -19,7 +19,7 @@ from tests.fakebotapi import FakeBotApi
 
 CONTENT = load_content()
 QUESTIONS = CONTENT.questions
-OTHER_TOKEN = "987654321:AAHrevokedTokenNotTheOneTheServerKnows0"
+OTHER_TOKEN = "987:made-up-token-the-fake-server-does-not-know"
 TOKEN_REJECTED = "Telegram rejected the bot token"
 EXIT_TOKEN_REJECTED = 3
 
