@@ -44,6 +44,12 @@ def share_link(message) -> str:  # type: ignore[no-untyped-def]
     return urls[0]
 
 
+def stored_checkins(bot: BotProcess, chat_id: int) -> int:
+    """How many check-ins the chat has in the database."""
+    with sqlite3.connect(bot.database) as db:
+        return int(db.execute("SELECT COUNT(*) FROM checkins WHERE chat_id = ?", (chat_id,)).fetchone()[0])
+
+
 def stored(bot: BotProcess, chat_id: int) -> tuple[str, list[list[str]]]:
     with sqlite3.connect(bot.database) as db:
         state, answers = db.execute("SELECT state, answers FROM sessions WHERE chat_id = ?", (chat_id,)).fetchone()
@@ -153,13 +159,8 @@ async def test_checkin_due_while_down_is_sent_once_after_start(server: FakeBotAp
     query = await user.press(result.message_id, result.find_button(TEXTS["button_remind"])[1])
     answer = await server.wait_until(lambda: server.callback_answer(query))
     assert answer.text == TEXTS["checkin_set"]
-
-    def stored_checkins() -> int:
-        with sqlite3.connect(bot.database) as db:
-            return int(db.execute("SELECT COUNT(*) FROM checkins WHERE chat_id = 10401").fetchone()[0])
-
     # The press is answered as soon as it is decided; the check-in is committed right after.
-    await server.wait_until(lambda: stored_checkins() == 1)
+    await server.wait_until(lambda: stored_checkins(bot, 10401) == 1)
     assert await bot.stop() == 0
     await asyncio.sleep(2.5)  # due while the bot is down
     mark = user.mark()
@@ -181,12 +182,6 @@ async def test_forget_deletes_the_checkin(server: FakeBotApi, bot: BotProcess) -
     result = await play(user, [2, 2, 1, 2, 1, 0, 2])
     await user.press_button(TEXTS["button_remind"], message_id=result.message_id)
     await server.wait_until(lambda: len(server.callback_answers) == TOTAL + 1)
-
-    def stored_checkins() -> int:
-        with sqlite3.connect(bot.database) as db:
-            return int(db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0])
-
-    await server.wait_until(lambda: stored_checkins() == 1)  # there is a check-in to forget
     await user.send_command("/forget")
     await user.wait_for_message(TEXTS["forget_done"][:20])
     with sqlite3.connect(bot.database) as db:
