@@ -10,7 +10,6 @@ Modules:
     transport       the canned ``BaseRequest``
     updates         Update JSON for /start and button presses
     baseline        the quiz as a plain ``ConversationHandler`` (baselines A and B)
-    crossroads_app  Crossroads' real Application on a given transport
     systems         building and starting each system under test
     population      stored sessions: SQLite rows, a pickle file, in-memory entries
     driver          the closed-loop load driver and per-update latency

@@ -47,34 +47,21 @@ async def _crossroads(database: str, api_url: str | None) -> float:
     gc.disable()  # as bot.__main__.main does; serve() freezes and re-enables once started
     from pathlib import Path
 
-    from bench.crossroads_app import build_crossroads_application
     from bench.transport import BOT_TOKEN, CannedRequest
-    from bot.deep_link import share_key
     from bot.logging_setup import configure_logging
     from bot.settings import DEFAULT_API_URL, Settings
-    from bot.telegram_frontend import TelegramFrontEnd
-    from bot.wiring import open_service
-    from dialogs.content import DEFAULT_LANGUAGE
-    from dialogs.content_loader import load_languages
+    from bot.wiring import build_crossroads
 
     settings = Settings(token=BOT_TOKEN, database=Path(database), api_url=api_url or DEFAULT_API_URL)
     configure_logging(settings.log_level, [settings.token])
-    contents = load_languages(settings.content_dir)
-    front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], share_key(settings.token), settings.admin_chat_ids)
     canned = api_url is None
-    application, _ = build_crossroads_application(settings, front_end, CannedRequest() if canned else None,
-                                                  CannedRequest() if canned else None)
-    service = await open_service(settings, contents)
-    front_end.attach(service)
-    await application.initialize()
-    await front_end.publish_profile(application.bot)
-    await application.start()
+    crossroads = await build_crossroads(settings, transport=CannedRequest() if canned else None,
+                                        updates_transport=CannedRequest() if canned else None)
+    await crossroads.start()
     gc.freeze()
     gc.enable()
     ready = time.monotonic()
-    await application.stop()
-    await application.shutdown()
-    await service.close()
+    await crossroads.stop()
     return ready
 
 

@@ -14,24 +14,24 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
-from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bench.baseline import ANSWER_PREFIX, BaselineQuiz
-from bench.crossroads_app import AnyApplication, build_crossroads_application
 from bench.population import pickle_persistence, preload_memory
 from bench.transport import BOT_TOKEN, CannedRequest
 from bot.callback_codec import VERSION as CALLBACK_VERSION
 from bot.flood_control import FloodLimits
 from bot.settings import DEFAULT_API_URL, Settings
 from bot.telegram_app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS
-from bot.telegram_frontend import TelegramFrontEnd
-from bot.wiring import open_service
+from bot.wiring import build_crossroads
 from dialogs.content import Content
-from dialogs.content_loader import load_languages
 
 SYSTEMS = ("a", "b", "crossroads")
+BUILT_BY = "bot.wiring.build_crossroads"
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 #: The completion hook runs in a handler group after every real handler.
 DONE_GROUP = 1_000_000
 DoneCallback = Callable[[Update], None]
@@ -115,36 +115,21 @@ async def start_baseline(content: Content, durable: bool, stored: int, pickle_pa
                          notes={"concurrent_updates": str(concurrency)}, errors=errors)
 
 
-async def start_crossroads(content: Content, database: Path, on_done: DoneCallback,
-                           api_url: str | None = None) -> RunningSystem:
-    """Crossroads as serve() starts it: build, open the store (migrate, purge), attach,
-    initialize, register the command menu, start (and, with ``api_url``, long poll as serve()
-    does, over the transport Crossroads ships)."""
+async def start_crossroads(database: Path, on_done: DoneCallback, api_url: str | None = None) -> RunningSystem:
+    """Crossroads built by the composition root (:func:`bot.wiring.build_crossroads`) and started
+    as serve() starts it; on the canned transport, or with ``api_url`` on the transport
+    Crossroads ships, long polling as serve() does."""
     settings = Settings(token=BOT_TOKEN, database=database, flood_limits=BENCH_FLOOD_LIMITS,
                         api_url=api_url or DEFAULT_API_URL)
-    front_end = TelegramFrontEnd(content)
     transport = CannedRequest() if api_url is None else None
-    application, built_by = build_crossroads_application(
-        settings, front_end, transport, CannedRequest() if transport is not None else None)
+    crossroads = await build_crossroads(settings, transport=transport,
+                                        updates_transport=CannedRequest() if transport is not None else None)
+    application = crossroads.telegram
     errors: list[str] = []
     _install_hooks(application, on_done, errors, flush=False)
-    service = await open_service(settings, load_languages(settings.content_dir))  # every language, as serve()
-    front_end.attach(service)
-    await application.initialize()
-    await front_end.publish_profile(application.bot)
-    await application.start()
+    await crossroads.start()
     if api_url is not None:
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT_SECONDS)
-
-    async def stop() -> None:
-        try:
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-        finally:
-            await service.close()
-
-    return RunningSystem("crossroads", application, transport, f"{CALLBACK_VERSION}a:", stop,
-                         notes={"built_by": built_by}, errors=errors)
+    return RunningSystem("crossroads", application, transport, f"{CALLBACK_VERSION}a:", crossroads.stop,
+                         notes={"built_by": BUILT_BY}, errors=errors)

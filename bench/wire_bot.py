@@ -42,7 +42,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def serve(args: argparse.Namespace) -> dict[str, object]:
     """Run the system until SIGTERM; what went wrong, if anything."""
-    content = load_content()
     done_fd = args.done_fd
 
     def on_done(update: Update) -> None:
@@ -52,9 +51,9 @@ async def serve(args: argparse.Namespace) -> dict[str, object]:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     system: RunningSystem
     if args.system == "crossroads":
-        system = await start_crossroads(content, args.state, on_done, api_url=args.api_url)
+        system = await start_crossroads(args.state, on_done, api_url=args.api_url)
     else:
-        system = await start_baseline(content, durable=args.system == "b", stored=args.stored,
+        system = await start_baseline(load_content(), durable=args.system == "b", stored=args.stored,
                                       pickle_path=args.state, on_done=on_done,
                                       concurrency=args.baseline_concurrency, api_url=args.api_url)
     try:

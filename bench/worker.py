@@ -62,7 +62,7 @@ def peak_rss_mb() -> float:
 
 async def _start(args: argparse.Namespace, content: Content, driver: Driver) -> RunningSystem:
     if args.system == "crossroads":
-        return await start_crossroads(content, args.state, driver.on_done)
+        return await start_crossroads(args.state, driver.on_done)
     return await start_baseline(content, durable=args.system == "b", stored=args.stored, pickle_path=args.state,
                                 on_done=driver.on_done, concurrency=args.baseline_concurrency)
 

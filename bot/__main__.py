@@ -42,9 +42,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def _console(settings: Settings, language: str, announce: bool) -> int:
     from bot.console import run_console
-    from bot.wiring import open_service
+    from bot.wiring import build_crossroads
 
-    service = await open_service(settings, load_languages(settings.content_dir))
+    crossroads = await build_crossroads(settings, telegram=False)
+    service = crossroads.service
     language = service.language_for(language)
     if announce:
         print(service.engine_for(language).content.texts["console_needs_token"], flush=True)
@@ -52,7 +53,7 @@ async def _console(settings: Settings, language: str, announce: bool) -> int:
     try:
         return await run_console(service, language, sys.stdin, sys.stdout)
     finally:
-        await service.close()
+        await crossroads.stop()
 
 
 def check_content(directory: str | None) -> int:
@@ -107,7 +108,7 @@ def _main(argv: list[str] | None) -> int:
             return asyncio.run(_console(settings, args.lang or settings.console_language, announce=not args.console))
         from bot.telegram_app import run_telegram
 
-        return run_telegram(settings, load_languages(settings.content_dir))
+        return run_telegram(settings)
     except (ConfigError, ContentError, StorageError) as error:
         print(f"Crossroads cannot start: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -8,7 +8,8 @@ import gc
 import logging
 import secrets
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Update
@@ -18,7 +19,6 @@ from telegram.request import BaseRequest
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.checkins import run_checkins
-from bot.deep_link import share_key
 from bot.errors import TokenRejected
 from bot.flood_control import FloodControl
 from bot.retrying_request import RetryingRequest
@@ -26,8 +26,7 @@ from bot.settings import Settings
 from bot.telegram_frontend import TelegramFrontEnd
 from bot.update_processor import PerChatUpdateProcessor
 from bot.webhook_server import InFlight, start_webhook_server
-from bot.wiring import claim_polling, open_service
-from dialogs.content import DEFAULT_LANGUAGE, Content
+from bot.wiring import Crossroads, build_crossroads
 from dialogs.service import DialogService
 
 logger = logging.getLogger(__name__)
@@ -87,52 +86,40 @@ async def _process_now(application: Application, update: Update) -> None:
     await application.update_processor.process_update(update, application.process_update(update))
 
 
-async def serve(settings: Settings, content: Content | Mapping[str, Content], stop: asyncio.Event) -> None:
+async def serve(settings: Settings, stop: asyncio.Event, **seams: Any) -> None:
     """Serve until ``stop`` is set; in-flight updates finish and the store closes cleanly.
-    Raises :class:`TokenRejected` (after the same clean stop) when Telegram refuses the token."""
+    Raises :class:`TokenRejected` (after the same clean stop) when Telegram refuses the token.
+    ``seams`` go to :func:`bot.wiring.build_crossroads`."""
     rejected = asyncio.Event()
 
     def token_rejected() -> None:
         rejected.set()
         stop.set()
 
-    contents = {content.language: content} if isinstance(content, Content) else dict(content)
-    front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], share_key(settings.token), settings.admin_chat_ids)
-    application = build_application(settings, front_end, on_token_rejected=token_rejected)
-    service = await open_service(settings, content)
-    front_end.attach(service)
-    if not settings.webhook_url:
-        try:
-            await claim_polling(service, settings)
-        except BaseException:
-            await service.close()
-            raise
+    crossroads = await build_crossroads(settings, on_token_rejected=token_rejected, **seams)
     try:
-        await _serve(settings, application, front_end, service, stop)
+        await crossroads.start()
+        await _run(crossroads, stop)
     except InvalidToken:
-        # python-telegram-bot's message holds the token: it goes no further than here. A getMe
-        # refused during initialize leaves the transports open (the Bot never counted as started).
-        for transport in application.bot._request:  # noqa: SLF001 - no public handle on both
-            await transport.shutdown()
-        raise TokenRejected() from None
+        raise TokenRejected() from None  # python-telegram-bot's message holds the token: it stops here
     finally:
-        await service.close()
+        await crossroads.stop()
         logger.info("Crossroads stopped; the session store is closed")
     if rejected.is_set():
         raise TokenRejected()
 
 
-async def _serve(settings: Settings, application: Application, front_end: TelegramFrontEnd, service: DialogService,
-                 stop: asyncio.Event) -> None:
-    """Start, run until ``stop``, stop."""
-    async with application:
-        await front_end.publish_profile(application.bot)
-        await application.start()
-        checkins = asyncio.create_task(run_checkins(
-            service, lambda chat_id, reply: front_end.send_reply(application.bot, chat_id, reply),
-            settings.checkin_poll_seconds, stop))
-        gc.freeze()  # start-up objects (content, machine, app) never need collecting again
-        gc.enable()  # python -m bot starts with collections off (bot.__main__)
+async def _run(crossroads: Crossroads, stop: asyncio.Event) -> None:
+    """Receive updates (webhook or long polling) and send due check-ins until ``stop``."""
+    settings, application, service = crossroads.settings, crossroads.telegram, crossroads.service
+    assert crossroads.front_end is not None
+    front_end = crossroads.front_end
+    checkins = asyncio.create_task(run_checkins(
+        service, lambda chat_id, reply: front_end.send_reply(application.bot, chat_id, reply),
+        settings.checkin_poll_seconds, stop))
+    gc.freeze()  # start-up objects (content, machine, app) never need collecting again
+    gc.enable()  # python -m bot starts with collections off (bot.__main__)
+    try:
         if settings.webhook_url:
             secret = settings.webhook_secret or secrets.token_urlsafe(32)
             if not settings.webhook_secret:
@@ -156,11 +143,12 @@ async def _serve(settings: Settings, application: Application, front_end: Telegr
             await stop.wait()
             await application.updater.stop()
         logger.info("stopping: finishing updates in flight")
+    finally:
+        stop.set()  # the check-in loop ends with the serving
         await checkins
-        await application.stop()
 
 
-def run_telegram(settings: Settings, content: Content | Mapping[str, Content]) -> int:
+def run_telegram(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT."""
 
     async def main() -> None:
@@ -168,7 +156,7 @@ def run_telegram(settings: Settings, content: Content | Mapping[str, Content]) -
         loop = asyncio.get_running_loop()
         for stop_signal in STOP_SIGNALS:
             loop.add_signal_handler(stop_signal, stop.set)
-        await serve(settings, content, stop)
+        await serve(settings, stop)
 
     asyncio.run(main())
     return 0

@@ -62,10 +62,12 @@ def _log_event(event: Event, outcome: Outcome, started: float) -> None:
 
 
 class TelegramFrontEnd:
-    """Handlers for one Application; the service is attached once the store is open."""
+    """Handlers for one Application over the opened dialog service."""
 
-    def __init__(self, content: Content, share_key: bytes = b"", admin_chat_ids: frozenset[int] = frozenset()) -> None:
+    def __init__(self, content: Content, service: DialogService, share_key: bytes = b"",
+                 admin_chat_ids: frozenset[int] = frozenset()) -> None:
         self._content = content
+        self.service = service
         #: Chats allowed to use /stats; everyone else gets the unknown-command reply.
         self._admins = admin_chat_ids
         #: Messages this process closed or stripped of buttons, so that it never repeats an
@@ -73,21 +75,9 @@ class TelegramFrontEnd:
         self._settled: OrderedDict[tuple[int, int], str] = OrderedDict()
         #: Signs share links (derived from the token; see bot.deep_link).
         self._share_key = share_key
-        self._service: DialogService | None = None
         #: Chats whose person blocked the bot, until they unblock it (a my_chat_member update).
         #: Kept in memory: after a restart the first failed send finds out again.
         self._blocked: set[int] = set()
-
-    @property
-    def service(self) -> DialogService:
-        """The dialog service (set in the application's post_init)."""
-        if self._service is None:
-            raise RuntimeError("the dialog service is not attached yet")
-        return self._service
-
-    def attach(self, service: DialogService) -> None:
-        """Connect the opened dialog service."""
-        self._service = service
 
     def install(self, application: Application) -> None:
         """Register every handler on ``application``."""

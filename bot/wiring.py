@@ -1,22 +1,37 @@
-"""The composition root: every long-lived object is built here, nowhere else."""
+"""The composition root: :func:`build_crossroads` builds the whole application from Settings.
+
+Polling, webhook, the console, the tests and the benchmark all call it; the session store is
+chosen here, from DATABASE_URL, and nowhere else. Its keyword seams replace one part each: the
+store, the HTTP transport to the Bot API, the clock.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
 from bot.settings import Settings
-from dialogs.content import Content
+from dialogs.content import DEFAULT_LANGUAGE, Content
+from dialogs.content_loader import load_languages
 from dialogs.engine import DialogEngine
 from dialogs.machine import build_machine
 from dialogs.service import DialogService
 from dialogs.sqlite_store import SqliteSessionStore
 from dialogs.storage import SessionStore
 
+if TYPE_CHECKING:  # Telegram is imported only when a Telegram front end is built (not for the console)
+    from telegram.ext import Application
+    from telegram.request import BaseRequest
+
+    from bot.telegram_frontend import TelegramFrontEnd
+
 logger = logging.getLogger(__name__)
 SECONDS_PER_DAY = 86_400
+Clock = Callable[[], float]
 
 
 def build_engines(languages: Content | Mapping[str, Content], retention_days: int) -> dict[str, DialogEngine]:
@@ -27,44 +42,123 @@ def build_engines(languages: Content | Mapping[str, Content], retention_days: in
     return {code: DialogEngine(content, retention_days, names, machine) for code, content in contents.items()}
 
 
-def make_store(settings: Settings) -> SessionStore:
-    """The session store DATABASE_URL names: PostgreSQL for postgresql:// URLs, else SQLite."""
+def make_store(settings: Settings, clock: Clock = time.time) -> SessionStore:
+    """The session store DATABASE_URL names, not yet opened: PostgreSQL for postgresql://
+    URLs, else SQLite."""
     if settings.postgres_url:
         from dialogs.postgres_store import PostgresSessionStore  # asyncpg only when it is used
 
-        return PostgresSessionStore(settings.postgres_url)
-    return SqliteSessionStore(settings.database)
+        return PostgresSessionStore(settings.postgres_url, clock=clock)
+    return SqliteSessionStore(settings.database, clock=clock)
 
 
-async def open_store(settings: Settings) -> SessionStore:
-    """The session store DATABASE_URL names, opened (and migrated)."""
-    store = make_store(settings)
+async def open_store(settings: Settings, clock: Clock = time.time) -> SessionStore:
+    """The session store DATABASE_URL names, opened (and migrated); for tools that need only
+    the store (``python -m bot stats``)."""
+    store = make_store(settings, clock)
     await store.open()
     return store
 
 
-async def open_service(settings: Settings, content: Content | Mapping[str, Content]) -> DialogService:
-    """Open the session store (migrating it), purge expired sessions, and build the service
-    (one engine per language when given every language's content)."""
-    store = await open_store(settings)
+@dataclass
+class Crossroads:
+    """The built application: the opened dialog service and, for Telegram, the front end and
+    python-telegram-bot's Application around it."""
+
+    settings: Settings
+    service: DialogService
+    front_end: TelegramFrontEnd | None = None
+    #: python-telegram-bot's Application (None for the console).
+    application: Application[Any, Any, Any, Any, Any, Any] | None = None
+
+    @property
+    def telegram(self) -> Application[Any, Any, Any, Any, Any, Any]:
+        """The Application (built with ``telegram=True``)."""
+        if self.application is None:
+            raise RuntimeError("this Crossroads was built without Telegram")
+        return self.application
+
+    async def start(self) -> None:
+        """Telegram: check the token (getMe), publish the profile and command menus, start
+        handling updates (polling or webhook is the caller's choice)."""
+        application = self.telegram
+        assert self.front_end is not None
+        try:
+            await application.initialize()
+        except BaseException:
+            # A refused getMe leaves the transports open (the Bot never counted as started).
+            for transport in application.bot._request:  # noqa: SLF001 - no public handle on both
+                await transport.shutdown()
+            raise
+        await self.front_end.publish_profile(application.bot)
+        await application.start()
+
+    async def stop(self) -> None:
+        """Stop whatever runs (updates in flight finish), then close the session store."""
+        try:
+            application = self.application
+            if application is not None:
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()
+                await application.shutdown()
+        finally:
+            await self.service.close()
+
+
+async def build_crossroads(
+    settings: Settings,
+    *,
+    telegram: bool = True,
+    contents: Mapping[str, Content] | None = None,
+    store: SessionStore | None = None,
+    transport: BaseRequest | None = None,
+    updates_transport: BaseRequest | None = None,
+    clock: Clock = time.time,
+    on_token_rejected: Callable[[], None] | None = None,
+) -> Crossroads:
+    """Build Crossroads: content (every language), the session store opened, migrated and
+    purged, the dialog service, and unless ``telegram=False`` (the console) the Telegram front
+    end and Application. Polling (no WEBHOOK_URL) claims the database's one poller slot.
+
+    Seams: ``store`` (an unopened store instead of the one DATABASE_URL names), ``transport`` and
+    ``updates_transport`` (the Bot API HTTP clients instead of the ones Crossroads ships),
+    ``clock``. ``on_token_rejected`` is called when Telegram answers 401 to any call."""
+    contents = contents if contents is not None else load_languages(settings.content_dir)
+    store = store if store is not None else make_store(settings, clock)
+    await store.open()
     try:
-        purged = await store.purge_older_than(time.time() - settings.retention_days * SECONDS_PER_DAY)
+        purged = await store.purge_older_than(clock() - settings.retention_days * SECONDS_PER_DAY)
+        if purged:
+            logger.info("purged %d sessions idle for over %d days", purged, settings.retention_days)
+        # Several processes may share a PostgreSQL database: prompts are written at once there.
+        service = DialogService(build_engines(contents, settings.retention_days), store, clock=clock,
+                                checkin_after=settings.checkin_after_seconds, lazy_prompts=not settings.postgres_url)
+        if not telegram:
+            return Crossroads(settings, service)
+        if not settings.webhook_url:
+            await _claim_polling(store)
     except BaseException:
         await store.close()
         raise
-    if purged:
-        logger.info("purged %d sessions idle for over %d days", purged, settings.retention_days)
-    # Several processes may share a PostgreSQL database: prompts are written at once there.
-    return DialogService(build_engines(content, settings.retention_days), store,
-                         checkin_after=settings.checkin_after_seconds, lazy_prompts=not settings.postgres_url)
+    from bot.deep_link import share_key
+    from bot.telegram_app import build_application
+    from bot.telegram_frontend import TelegramFrontEnd
+
+    front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], service, share_key(settings.token),
+                                 settings.admin_chat_ids)
+    application = build_application(settings, front_end, request=transport, get_updates_request=updates_transport,
+                                    on_token_rejected=on_token_rejected)
+    return Crossroads(settings, service, front_end, application)
 
 
-async def claim_polling(service: DialogService, settings: Settings) -> None:
+async def _claim_polling(store: SessionStore) -> None:
     """Polling is one process per bot: with PostgreSQL, a lock in the database refuses a second
     poller with a clear message (several processes serve by webhook instead)."""
-    claim = getattr(service.store, "claim_poller", None)
+    claim = getattr(store, "claim_poller", None)
     if claim is not None and not await claim():
-        where = getattr(service.store, "where", "the database")
+        where = getattr(store, "where", "the database")
         raise ConfigError(
             f"another Crossroads process is already polling Telegram with {where}; polling runs in one "
             "process only: stop the other one, or run several workers with --webhook")
