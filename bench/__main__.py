@@ -19,7 +19,7 @@ from typing import Any
 import telegram
 
 from bench import report
-from bench.plan import Plan, full_plan, quick_plan
+from bench.plan import WORKER_CONFIGS, Plan, full_plan, quick_plan
 from bench.runner import PROJECT_ROOT, RunError, Templates, child_environment, run_cold_starts, run_rounds, warm_bytecode
 
 DEFAULT_OUT = PROJECT_ROOT / "bench" / "results" / "latest.json"
@@ -35,9 +35,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="where the databases live during the run (default: the system temp dir); "
                              "put it on the disk production uses, fsync cost depends on it")
     parser.add_argument("--no-cold-start", action="store_true", help="skip the cold-start timings")
-    parser.add_argument("--mode", choices=("both", "wire", "core"), default="both",
+    parser.add_argument("--mode", choices=("both", "wire", "core", "workers"), default="both",
                         help="wire (each system on its real HTTP client against a Bot API server in another process; "
-                             "the headline), core (in-process, canned transport), or both (default)")
+                             "the headline), core (in-process, canned transport), or both (default); workers: "
+                             "Crossroads' webhook workers, one on SQLite against 1, 2 and 4 on PostgreSQL "
+                             "(BENCH_DATABASE_URL), never part of both")
     return parser.parse_args(argv)
 
 
@@ -80,7 +82,8 @@ def metadata(plan: Plan, work: Path, argv: list[str]) -> dict[str, Any]:
                  "updates_per_quiz": 8, "warm_up_quizzes": plan.warm_up, "cold_starts": plan.cold_starts,
                  "users": plan.users, "stored": plan.stored, "modes": plan.modes,
                  "wire_quizzes_per_round": plan.wire_quizzes, "wire_users": plan.wire_users,
-                 "wire_stored": plan.wire_stored},
+                 "wire_stored": plan.wire_stored, "workers_quizzes_per_round": plan.workers_quizzes,
+                 "workers_users": plan.workers_users, "workers_configurations": WORKER_CONFIGS},
     }
 
 
@@ -100,20 +103,25 @@ def main(argv: list[str] | None = None) -> int:
         meta = metadata(plan, work, argv)
         env = child_environment(work)
         templates = Templates(work)
+        workers_only = modes == ("workers",)  # its databases start empty; its start-up is not timed
         try:
-            say(f"Preparing stored sessions in {work} ({meta['work_dir_filesystem']})")
-            meta["preparation_s"] = templates.prepare(plan.stored, say)
-            warm_bytecode(templates, env)
+            if not workers_only:
+                say(f"Preparing stored sessions in {work} ({meta['work_dir_filesystem']})")
+                meta["preparation_s"] = templates.prepare(plan.stored, say)
+                warm_bytecode(templates, env)
             say(f"Measuring: {plan.rounds} round(s), systems alternating, each round in a fresh process")
             results = run_rounds(plan, templates, env, say)
-            cold = None if args.no_cold_start else run_cold_starts(plan, templates, env, say)
+            cold = None if args.no_cold_start or workers_only else run_cold_starts(plan, templates, env, say)
         except RunError as error:
             print(f"benchmark failed: {error}", file=sys.stderr)
             return 1
     meta["runtime_s"] = time.perf_counter() - started
     meta["load_average_after"] = os.getloadavg()
     wire = [r for r in results if r.get("mode") == "wire"]
-    core = [r for r in results if r.get("mode") != "wire"]
+    core = [r for r in results if r.get("mode") == "core"]
+    workers = [r for r in results if r.get("mode") == "workers"]
+    workers_summary = report.summarise(workers, report.WORKERS_MEDIAN_FIELDS, ())
+    workers_rows = report.workers_ratios(workers_summary, plan.workers_users)
     wire_summary = report.summarise(wire, report.WIRE_MEDIAN_FIELDS, ())
     wire_rows = report.wire_ratios(wire_summary, plan.wire_users, plan.wire_stored)
     summary = report.summarise(core)
@@ -127,10 +135,14 @@ def main(argv: list[str] | None = None) -> int:
         say(report.wire_table(wire_summary, wire_rows))
     if core:
         say(report.table(summary, ratio_rows, flat_rows, cold, checked))
-    say(report.verdicts(cold, checked))
+    if workers:
+        say(report.workers_table(workers_summary, workers_rows))
+    if cold or checked:
+        say(report.verdicts(cold, checked))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report.document(meta, results, summary, ratio_rows, flat_rows, cold, checked,
-                                                   wire_summary, wire_rows), indent=2) + "\n")
+                                                   wire_summary, wire_rows, workers_summary, workers_rows), indent=2)
+                        + "\n")
     say(f"Figures written to {args.out} (run took {meta['runtime_s']:.0f} s)")
     return 0
 

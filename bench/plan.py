@@ -3,7 +3,8 @@ quizzes each round runs in each, and how many rounds and cold starts.
 
 Two modes: ``wire`` (the headline: each system in its own process on its real HTTP client,
 talking to a Bot API server in another process) and ``core`` (in-process, canned transport:
-the framework and the dialog core without any HTTP)."""
+the framework and the dialog core without any HTTP). A third, ``workers``, run only on request,
+measures Crossroads' webhook workers: one on SQLite against one, two and four on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ MODES = ("wire", "core")
 B_STORED = 1_000
 QUESTIONS_PER_QUIZ = 7
 UPDATES_PER_QUIZ = QUESTIONS_PER_QUIZ + 1  # /start and one press per question
+#: The ``workers`` mode's configurations (where the sessions live, how many webhook workers);
+#: each is compared with the first.
+WORKER_CONFIGS = (("sqlite", 1), ("postgres", 1), ("postgres", 2), ("postgres", 4))
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class Cell:
     stored: int
     quizzes: int
     mode: str = "core"
+    workers: int = 0
+    """Webhook worker processes (``workers`` mode, whose ``system`` is sqlite or postgres)."""
 
     @property
     def updates(self) -> int:
@@ -57,11 +63,17 @@ class Plan:
     wire_users: tuple[int, ...] = WIRE_USERS
     wire_stored: tuple[int, ...] = WIRE_STORED
     modes: tuple[str, ...] = MODES
+    workers_users: int = 50
+    workers_quizzes: int = 300
+    """Measured quizzes per ``workers`` round (people in flight: ``workers_users``)."""
 
     def cells(self) -> list[Cell]:
-        """The cells of one round, systems alternating within each configuration; the wire
-        cells first."""
+        """The cells of one round, systems (or worker configurations) alternating within each
+        configuration; the workers cells first, then wire, then core."""
         cells = []
+        if "workers" in self.modes:
+            cells += [Cell(db, self.workers_users, 0, self.workers_quizzes, "workers", workers)
+                      for db, workers in WORKER_CONFIGS]
         if "wire" in self.modes:
             for users in self.wire_users:
                 for stored in self.wire_stored:
@@ -92,4 +104,10 @@ def full_plan(rounds: int = 3, modes: tuple[str, ...] = MODES) -> Plan:
 def quick_plan(rounds: int = 1, modes: tuple[str, ...] = MODES) -> Plan:
     """A smoke run: every cell, few updates (500 people still need one quiz each)."""
     return Plan(rounds=rounds, quizzes={1: 16, 50: 50, 500: 500}, b_quizzes={1: 16, 50: 50}, cold_starts=3, warm_up=8,
-                wire_quizzes={1: 16, 50: 50, 200: 200}, wire_b_quizzes={1: 16, 50: 50}, modes=modes)
+                wire_quizzes={1: 16, 50: 50, 200: 200}, wire_b_quizzes={1: 16, 50: 50}, modes=modes,
+                workers_users=10, workers_quizzes=40)
+
+
+def worker_label(db: str, workers: int) -> str:
+    """How a ``workers`` configuration is named in figures and tables: 'postgres x2'."""
+    return f"{db} x{workers}"

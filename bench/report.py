@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench.plan import WORKER_CONFIGS, worker_label
 from bench.stats import median, ratio
 
 CROSSROADS, BASE_A, BASE_B = "crossroads", "a", "b"
@@ -49,7 +50,8 @@ def summarise(results: Iterable[dict[str, Any]], fields: tuple[str, ...] = MEDIA
         cell: dict[str, Any] = {"system": key[0], "users": key[1], "stored": key[2], "rounds": len(rounds),
                                 "updates_per_round": rounds[0]["updates"]}
         for name in fields:
-            cell[name] = median([r[name] for r in rounds])
+            values = [r[name] for r in rounds]
+            cell[name] = math.nan if None in values else median(values)  # None: a round could not measure it
         for name in worst:
             cell[f"worst_{name}"] = max(r[name] for r in rounds)
         if "gc_longest_ms" in rounds[0]:
@@ -301,10 +303,49 @@ def wire_table(summary: dict[Key, dict[str, Any]], ratio_rows: list[dict[str, An
     return "\n".join(lines)
 
 
+# -- workers mode ----------------------------------------------------------------------------
+WORKERS_MEDIAN_FIELDS = ("updates_per_second", "p50_ms", "p99_ms", "mean_ms", "cpu_ms_per_update",
+                         "db_cpu_ms_per_update", "total_cpu_ms_per_update", "driver_cpu_ms_per_update",
+                         "api_calls_per_update", "peak_rss_mb")
+#: What each worker configuration is compared on with the first (one worker on SQLite).
+WORKERS_COMPARED = {"throughput": "updates_per_second", "cpu": "cpu_ms_per_update",
+                    "total_cpu": "total_cpu_ms_per_update", "p99": "p99_ms"}
+
+
+def workers_ratios(summary: dict[Key, dict[str, Any]], users: int) -> list[dict[str, Any]]:
+    """Each measured worker configuration against one worker on SQLite (ratios of the medians)."""
+    labels = [worker_label(db, workers) for db, workers in WORKER_CONFIGS]
+    return [{"system": label, "users": users,
+             **{f"{name}_vs_sqlite": ratio(_get(summary, label, users, 0, field), _get(summary, labels[0], users, 0, field))
+                for name, field in WORKERS_COMPARED.items()}}
+            for label in labels if (label, users, 0) in summary]
+
+
+def workers_table(summary: dict[Key, dict[str, Any]], ratio_rows: list[dict[str, Any]]) -> str:
+    """The readable webhook-workers report."""
+    lines = ["", "WEBHOOK WORKERS (each a `python -m bot --webhook` process; the driver is Telegram and a round-robin",
+             "load balancer, so one chat's updates land on different workers). Latency: POST to its 200. CPU per",
+             "update: the workers' own, the PostgreSQL backends' serving the round's database (db), both (total).",
+             "Medians of rounds; x: ratio to sqlite x1.", ""]
+    header = (f"{'in flight':>9}  {'configuration':<13} {'updates/s':>9} {'x':>5} {'p50 ms':>8} {'p99 ms':>8} {'x':>5} "
+              f"{'CPU ms':>7} {'x':>5} {'db ms':>6} {'total ms':>8} {'x':>5} {'rounds':>6}")
+    lines += [header, "-" * len(header)]
+    for row in ratio_rows:
+        cell = summary[(row["system"], row["users"], 0)]
+        lines.append(f"{row['users']:>9}  {row['system']:<13} {cell['updates_per_second']:>9,.0f} "
+                     f"{_num(row['throughput_vs_sqlite']):>5} {cell['p50_ms']:>8.1f} {cell['p99_ms']:>8.1f} "
+                     f"{_num(row['p99_vs_sqlite']):>5} {cell['cpu_ms_per_update']:>7.2f} {_num(row['cpu_vs_sqlite']):>5} "
+                     f"{_num(cell['db_cpu_ms_per_update']):>6} {_num(cell['total_cpu_ms_per_update']):>8} "
+                     f"{_num(row['total_cpu_vs_sqlite']):>5} {cell['rounds']:>6}")
+    lines.append("")
+    return "\n".join(lines)
+
+
 def document(meta: dict[str, Any], results: list[dict[str, Any]], summary: dict[Key, dict[str, Any]],
              ratio_rows: list[dict[str, Any]], flat_rows: list[dict[str, Any]], cold: dict[str, Any] | None,
              checked: list[Target], wire_summary: dict[Key, dict[str, Any]] | None = None,
-             wire_ratio_rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+             wire_ratio_rows: list[dict[str, Any]] | None = None, workers_summary: dict[Key, dict[str, Any]] | None = None,
+             workers_ratio_rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Everything, for the JSON file (NaN written as null)."""
 
     def clean(value: Any) -> Any:
@@ -319,6 +360,7 @@ def document(meta: dict[str, Any], results: list[dict[str, Any]], summary: dict[
     return clean({
         "meta": meta,
         "wire": {"summary": list((wire_summary or {}).values()), "ratios": wire_ratio_rows or []},
+        "workers": {"summary": list((workers_summary or {}).values()), "ratios": workers_ratio_rows or []},
         "summary": list(summary.values()), "ratios": ratio_rows, "flatness": flat_rows,
         "cold_start": cold, "targets": [asdict(t) for t in checked], "rounds": results,
     })

@@ -75,8 +75,9 @@ class Templates:
         return timings
 
     def copy_for(self, cell: Cell, name: str) -> Path | None:
-        """A fresh copy of the cell's stored sessions (baseline A keeps them in memory)."""
-        if cell.system == "a":
+        """A fresh copy of the cell's stored sessions (baseline A keeps them in memory; webhook
+        workers start on an empty database)."""
+        if cell.system == "a" or cell.mode == "workers":
             return None
         template = self.sqlite(cell.stored) if cell.system == "crossroads" else self.pickle(cell.stored)
         target = self.work / f"{name}{template.suffix}"
@@ -93,10 +94,14 @@ def _remove_state(path: Path | None) -> None:
 
 def run_worker(cell: Cell, state: Path | None, plan: Plan, seed: int, env: dict[str, str], log: Path) -> dict[str, Any]:
     """One measured round in a fresh process; its JSON figures."""
-    module = "bench.wire_worker" if cell.mode == "wire" else "bench.worker"
-    command = [sys.executable, "-m", module, "--system", cell.system, "--users", str(cell.users),
-               "--quizzes", str(cell.quizzes), "--stored", str(cell.stored), "--seed", str(seed),
-               "--warm-up", str(plan.warm_up)]
+    load = ["--users", str(cell.users), "--quizzes", str(cell.quizzes), "--seed", str(seed)]
+    if cell.mode == "workers":
+        command = [sys.executable, "-m", "bench.workers_round", "--db", cell.system, "--workers", str(cell.workers),
+                   *load]
+    else:
+        module = "bench.wire_worker" if cell.mode == "wire" else "bench.worker"
+        command = [sys.executable, "-m", module, "--system", cell.system, *load, "--stored", str(cell.stored),
+                   "--warm-up", str(plan.warm_up)]
     if state is not None:
         command += ["--state", str(state)]
     with log.open("w") as stderr:
@@ -117,7 +122,7 @@ def run_rounds(plan: Plan, templates: Templates, env: dict[str, str], say: Say) 
     cells = plan.cells()
     for round_index in range(plan.rounds):
         for cell in cells:
-            name = f"r{round_index}-{cell.mode}-{cell.system}-{cell.users}-{cell.stored}"
+            name = f"r{round_index}-{cell.mode}-{cell.system}{cell.workers or ''}-{cell.users}-{cell.stored}"
             state = templates.copy_for(cell, name)
             try:
                 figures = run_worker(cell, state, plan, seed=round_index + 1, env=env, log=templates.work / f"{name}.log")
@@ -127,7 +132,7 @@ def run_rounds(plan: Plan, templates: Templates, env: dict[str, str], say: Say) 
             results.append(figures)
             say(f"  round {round_index + 1}/{plan.rounds}  {cell.mode:<4} {cell.users:>3} in flight  "
                 f"{cell.stored:>7,} stored  "
-                f"{cell.system:<10} {figures['updates_per_second']:7.0f} updates/s  p50 {figures['p50_ms']:7.2f} ms  "
+                f"{figures['system']:<11} {figures['updates_per_second']:7.0f} updates/s  p50 {figures['p50_ms']:7.2f} ms  "
                 f"p99 {figures['p99_ms']:7.2f} ms  RSS {figures['peak_rss_mb']:5.1f} MB")
     return results
 

@@ -26,3 +26,13 @@ def ratio(numerator: float, denominator: float) -> float:
     if not denominator or math.isnan(numerator) or math.isnan(denominator):
         return math.nan
     return numerator / denominator
+
+
+def latency_figures(latencies: Sequence[float], seconds: float) -> dict[str, float]:
+    """A measured phase's updates, duration, throughput and latency percentiles (ms)."""
+    updates = len(latencies)
+    return {
+        "updates": updates, "seconds": seconds, "updates_per_second": updates / seconds,
+        "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
+        "mean_ms": sum(latencies) / updates * 1000, "max_ms": max(latencies) * 1000,
+    }

@@ -24,7 +24,7 @@ from time import perf_counter
 from typing import Any, TypeVar
 
 from bench.driver import Driver
-from bench.stats import percentile
+from bench.stats import latency_figures, percentile
 from bench.systems import SYSTEMS
 from bench.transport import BOT_TOKEN
 from bench.wire_api import WireApi
@@ -207,9 +207,7 @@ async def run_round(args: argparse.Namespace) -> dict[str, Any]:
     updates = len(latencies)
     return {
         "mode": "wire", "system": args.system, "users": args.users, "stored": args.stored, "quizzes": args.quizzes,
-        "updates": updates, "seconds": seconds, "updates_per_second": updates / seconds,
-        "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
-        "mean_ms": sum(latencies) / updates * 1000, "max_ms": max(latencies) * 1000,
+        **latency_figures(latencies, seconds),
         "answer_p50_ms": percentile(answers, 0.50) * 1000, "answer_p99_ms": percentile(answers, 0.99) * 1000,
         "answers": len(answers),
         "process_cpu_ms_per_update": cpu / updates * 1000, "api_calls_per_update": calls / updates,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.driver import Driver, Phase
-from bench.stats import percentile
+from bench.stats import latency_figures
 from bench.systems import SYSTEMS, RunningSystem, start_baseline, start_crossroads
 from bench.transport import BOT_TOKEN
 from bot.logging_setup import configure_logging
@@ -82,13 +82,9 @@ async def run_round(args: argparse.Namespace) -> dict[str, Any]:
         await system.stop()
     assert system.transport is not None
     completed = system.transport.calls["sendChatAction"]
-    latencies = phase.latencies
     return {
         "mode": "core", "system": args.system, "users": args.users, "stored": args.stored, "quizzes": args.quizzes,
-        "updates": phase.updates, "seconds": phase.seconds,
-        "updates_per_second": phase.updates / phase.seconds,
-        "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
-        "mean_ms": sum(latencies) / len(latencies) * 1000, "max_ms": max(latencies) * 1000,
+        **latency_figures(phase.latencies, phase.seconds),
         "loop_cpu_ms_per_update": phase.loop_cpu_seconds / phase.updates * 1000,
         "process_cpu_ms_per_update": phase.process_cpu_seconds / phase.updates * 1000,
         **asdict(phase.loop),
