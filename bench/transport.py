@@ -28,7 +28,10 @@ TRUE_METHODS = frozenset({
     "setMyDescription", "setMyShortDescription",
     "setWebhook", "close", "logOut",
 })
-MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
+MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "editMessageText", "editMessageReplyMarkup"})
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto"})
+#: What Telegram returns for an uploaded picture (one size is enough for the systems under test).
+PHOTO_SIZES = [{"file_id": "bench-photo", "file_unique_id": "bench-photo-u", "width": 800, "height": 420}]
 HTTP_OK = 200
 HTTP_NOT_FOUND = 404
 
@@ -119,7 +122,7 @@ class CannedRequest(BaseRequest):
         """The Message a send or edit returns (the keyboard echoed, as Telegram does); a sent
         keyboard is recorded for the driver."""
         chat_id = int(params["chat_id"])
-        if api_method == "sendMessage":
+        if api_method in SEND_METHODS:
             message_id = self._next_message_id.get(chat_id, 0) + 1
             self._next_message_id[chat_id] = message_id
         else:
@@ -129,6 +132,9 @@ class CannedRequest(BaseRequest):
             "message_id": message_id, "date": int(time.time()), "chat": private_chat(chat_id),
             "from": BOT_USER, "text": text,
         }
+        if api_method == "sendPhoto":
+            del message["text"]
+            message.update(photo=PHOTO_SIZES, caption=params.get("caption", ""))
         markup = params.get("reply_markup")
         if not markup:
             return _ok(message)

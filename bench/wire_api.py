@@ -39,6 +39,7 @@ class WireApi:
         self.polled = asyncio.Event()
         self._pending: deque[tuple[int, bytes]] = deque()
         self._wake = asyncio.Event()
+        self._closing = False
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -56,7 +57,10 @@ class WireApi:
         self.url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
-        """Close the listener and every connection."""
+        """Close the listener and every connection (a long poll still waiting returns at once:
+        aiohttp would otherwise wait for it to time out)."""
+        self._closing = True
+        self._wake.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -88,7 +92,7 @@ class WireApi:
         limit = min(int(params.get("limit", MAX_BATCH)), MAX_BATCH)
         timeout = float(params.get("timeout", 0))
         self._confirm(offset)
-        if not self._pending and timeout > 0:
+        if not self._pending and timeout > 0 and not self._closing:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)

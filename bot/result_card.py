@@ -1,4 +1,4 @@
-"""The result card: a PNG of the headline and the three scores, drawn with Pillow.
+"""The result card: a picture of the headline and the three scores, drawn with Pillow.
 
 Pillow is imported lazily, on the first card, so that start-up never pays for it; callers run
 :func:`draw_card` in a worker thread (``asyncio.to_thread``) so that other chats never wait
@@ -23,6 +23,9 @@ INK = (33, 37, 41)
 MUTED = (150, 150, 150)
 COLOURS = ((46, 125, 50), (25, 118, 210), (239, 108, 0))
 RULED_OUT = (200, 200, 200)
+TRACK = (232, 230, 224)
+USABLE = WIDTH - 2 * MARGIN - 70
+JPEG_QUALITY = 90
 #: Fonts with wide Unicode coverage when the system has them; Pillow's own font otherwise.
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
@@ -41,32 +44,51 @@ def _font(size: int) -> Any:
     return ImageFont.load_default(size=size)
 
 
-@lru_cache(maxsize=512)
-def draw_card(card: ResultCard) -> bytes:
-    """The card as PNG bytes. Cards repeat (the same headline and scores for many people), so
-    they are cached; PNG is written with light compression: a few KB more, a fraction of the CPU."""
+def _layout(index: int) -> tuple[int, int]:
+    """Where bar ``index`` is: its label's top and its bar's top."""
+    y = MARGIN + 70 + index * (BAR_HEIGHT + BAR_GAP + 20)
+    return y, y + 30
+
+
+@lru_cache(maxsize=64)
+def _template(headline: str, labels: tuple[tuple[str, bool], ...], ruled_out: str) -> Any:
+    """Everything but the scores: the background, the headline, each path's label and empty bar.
+    Few exist (a headline and labels per language and path), and text is the costly part."""
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    draw.text((MARGIN, MARGIN - 8), card.headline, fill=INK, font=_font(34))
+    draw.text((MARGIN, MARGIN - 8), headline, fill=INK, font=_font(34))
+    label_font = _font(22)
+    for index, (name, is_ruled_out) in enumerate(labels):
+        label_top, bar_top = _layout(index)
+        draw.text((MARGIN, label_top), name + (f"  ({ruled_out})" if is_ruled_out else ""),
+                  fill=MUTED if is_ruled_out else INK, font=label_font)
+        draw.rounded_rectangle((MARGIN, bar_top, MARGIN + USABLE, bar_top + BAR_HEIGHT - 14), radius=8,
+                               fill=TRACK)
+    return image
+
+
+@lru_cache(maxsize=512)
+def draw_card(card: ResultCard) -> bytes:
+    """The card as JPEG bytes (Telegram turns every photo into a JPEG anyway; writing one costs
+    a third of a PNG's time). Cards repeat (the same headline and scores for many people), so
+    they are cached."""
+    from PIL import ImageDraw
+
+    image = _template(card.headline, tuple((name, ruled) for name, _, ruled in card.bars), card.ruled_out).copy()
+    draw = ImageDraw.Draw(image)
     top = max((score for _, score, _ in card.bars), default=0) or 1
-    label_font, score_font = _font(22), _font(26)
-    usable = WIDTH - 2 * MARGIN - 70
-    y = MARGIN + 70
-    for index, (name, score, ruled_out) in enumerate(card.bars):
-        colour = RULED_OUT if ruled_out else COLOURS[index % len(COLOURS)]
-        draw.text((MARGIN, y), name + (f"  ({card.ruled_out})" if ruled_out else ""), fill=MUTED if ruled_out else INK,
-                  font=label_font)
-        bar_top = y + 30
-        draw.rounded_rectangle((MARGIN, bar_top, MARGIN + usable, bar_top + BAR_HEIGHT - 14), radius=8,
-                               fill=(232, 230, 224))
-        length = round(usable * score / top)
+    score_font = _font(26)
+    for index, (_, score, ruled_out) in enumerate(card.bars):
+        _, bar_top = _layout(index)
+        length = round(USABLE * score / top)
         if length > 0:
+            colour = RULED_OUT if ruled_out else COLOURS[index % len(COLOURS)]
             draw.rounded_rectangle((MARGIN, bar_top, MARGIN + max(length, 16), bar_top + BAR_HEIGHT - 14), radius=8,
                                    fill=colour)
-        draw.text((MARGIN + usable + 14, bar_top - 2), str(score), fill=INK, font=score_font)
-        y += BAR_HEIGHT + BAR_GAP + 20
+        draw.text((MARGIN + USABLE + 14, bar_top - 2), str(score), fill=INK, font=score_font)
     output = io.BytesIO()
-    image.save(output, format="PNG", compress_level=1)
+    # Full-resolution colour (no chroma subsampling) keeps the text sharp on coloured bars.
+    image.save(output, format="JPEG", quality=JPEG_QUALITY, subsampling=0)
     return output.getvalue()

@@ -78,9 +78,13 @@ class TelegramFrontEnd:
         #: Chats whose person blocked the bot, until they unblock it (a my_chat_member update).
         #: Kept in memory: after a restart the first failed send finds out again.
         self._blocked: set[int] = set()
+        #: Runs the result card after its text (set by :meth:`install`: the Application's
+        #: create_task, whose tasks a graceful stop waits for).
+        self._application: Application | None = None
 
     def install(self, application: Application) -> None:
         """Register every handler on ``application``."""
+        self._application = application
         application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, self.on_text))
         application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.TEXT, self.on_unsupported))
         application.add_handler(MessageHandler(~PRIVATE & NEW_MESSAGE & filters.COMMAND, self.on_group_command))
@@ -286,8 +290,6 @@ class TelegramFrontEnd:
                 await self._retire_keyboard(context, chat_id, prompt)
                 prompt = None
             for reply in outcome.replies:
-                if reply.role is Role.RESULT:
-                    await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
                 sent_id = await self._send(context, chat_id, reply, outcome.session.language)
                 if reply.role is Role.QUESTION:
                     prompt = sent_id
@@ -315,19 +317,20 @@ class TelegramFrontEnd:
         return share_url(bot.username, payload, content.texts.render("share_text", path=path))
 
     async def _send_card(self, bot: Bot, chat_id: int, card: ResultCard) -> None:
-        """Draw the result card off the event loop and send it; the text result goes out anyway."""
+        """Draw the result card off the event loop and send it ("sending a photo" meanwhile);
+        a picture is a bonus, so a failure is only logged."""
         try:
+            await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
             picture = await asyncio.to_thread(draw_card, card)
             await bot.send_photo(chat_id, photo=picture)
         except Forbidden:
-            raise
-        except Exception:  # noqa: BLE001 - a picture is a bonus; never lose the result over it
+            self._blocked.add(chat_id)
+        except Exception:  # noqa: BLE001 - never lose anything else over the picture
             logger.warning("could not send the result card", exc_info=True)
 
     async def send_reply(self, bot: Bot, chat_id: int, reply: Reply, language: str = "") -> int | None:
-        """Send a reply (its card first, if any; split if long); return the id of its last message."""
-        if reply.card is not None:
-            await self._send_card(bot, chat_id, reply.card)
+        """Send a reply (split if long); return the id of its last message. A result's card
+        follows its text without holding up the update: the person reads the result at once."""
         last: int | None = None
         for message in render(reply, link_for=lambda event: self._share_link(bot, event, language)):
             sent = await bot.send_message(
@@ -335,6 +338,12 @@ class TelegramFrontEnd:
                 link_preview_options=NO_PREVIEW,
             )
             last = sent.message_id
+        if reply.card is not None:
+            sending = self._send_card(bot, chat_id, reply.card)
+            if self._application is not None and self._application.running:
+                self._application.create_task(sending)
+            else:
+                await sending
         return last
 
     async def _edit(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, reply: Reply) -> None:

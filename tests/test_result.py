@@ -17,7 +17,7 @@ from dialogs.content import NOT_SURE, PATH_IDS, Content
 from dialogs.content_loader import normalise_whitespace
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
-from dialogs.replies import Role, Style
+from dialogs.replies import ResultCard, Role, Style
 from dialogs.scoring import score
 from dialogs.session import EXPLAINING, RESULT, Session, changing_state
 from dialogs.views import Views
@@ -275,7 +275,7 @@ def test_shared_result_is_marked_as_someone_elses(content: Content, engine: Dial
 
 
 # -- the card ---------------------------------------------------------------------------------
-def test_card_is_a_real_png_of_the_headline_and_scores(content: Content, engine: DialogEngine) -> None:
+def test_card_is_a_real_picture_of_the_headline_and_scores(content: Content, engine: DialogEngine) -> None:
     from PIL import Image
 
     reply = result_reply(engine, content, first_options(content))
@@ -283,8 +283,29 @@ def test_card_is_a_real_png_of_the_headline_and_scores(content: Content, engine:
     assert reply.card.headline == reply.plain_text.splitlines()[0]
     assert [bar[0] for bar in reply.card.bars][0] in reply.card.headline
     png = draw_card(reply.card)
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert png.startswith(b"\xff\xd8\xff")  # JPEG
     with Image.open(io.BytesIO(png)) as image:
         image.verify()
     with Image.open(io.BytesIO(png)) as image:
         assert image.size == (WIDTH, HEIGHT)
+
+
+def test_card_bars_are_as_long_as_the_scores() -> None:
+    from PIL import Image
+
+    from bot.result_card import BAR_HEIGHT, COLOURS, MARGIN, TRACK, USABLE, _layout
+
+    card = ResultCard("Your best fit: A", (("A", 10, False), ("B", 5, False), ("C", 0, False)), "ruled out")
+    with Image.open(io.BytesIO(draw_card(card))) as image:
+        def colour_at(index: int, fraction: float) -> tuple[int, ...]:
+            x = MARGIN + round(USABLE * fraction)
+            pixel = image.getpixel((x, _layout(index)[1] + (BAR_HEIGHT - 14) // 2))
+            assert isinstance(pixel, tuple)
+            return pixel
+
+        def near(actual: tuple[int, ...], expected: tuple[int, int, int]) -> bool:
+            return all(abs(a - e) <= 16 for a, e in zip(actual, expected))
+
+        assert near(colour_at(0, 0.95), COLOURS[0])  # the leader fills its bar
+        assert near(colour_at(1, 0.45), COLOURS[1]) and near(colour_at(1, 0.55), TRACK)  # half
+        assert near(colour_at(2, 0.5), TRACK)  # no score, no bar
