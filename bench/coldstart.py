@@ -45,14 +45,16 @@ async def _crossroads(database: str, api_url: str | None) -> float:
     import bot.__main__  # noqa: F401 - what python -m bot imports before main() runs
 
     gc.disable()  # as bot.__main__.main does; serve() freezes and re-enables once started
-    from pathlib import Path
+    import os
 
     from bench.transport import BOT_TOKEN, CannedRequest
     from bot.logging_setup import configure_logging
     from bot.settings import DEFAULT_API_URL, Settings
     from bot.wiring import build_crossroads
 
-    settings = Settings(token=BOT_TOKEN, database=Path(database), api_url=api_url or DEFAULT_API_URL)
+    # Configured from the environment as production is (the content cache's folder included).
+    settings = Settings.from_env({**os.environ, "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "DATABASE_URL": f"sqlite:///{database}",
+                                  "TELEGRAM_API_URL": api_url or DEFAULT_API_URL})
     configure_logging(settings.log_level, [settings.token])
     canned = api_url is None
     crossroads = await build_crossroads(settings, transport=CannedRequest() if canned else None,

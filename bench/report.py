@@ -218,13 +218,25 @@ def table(summary: dict[Key, dict[str, Any]], ratio_rows: list[dict[str, Any]], 
     return "\n".join(lines)
 
 
+#: The cold start kind whose content cache is off (bench.runner).
+UNCACHED_SUFFIX = "_content_uncached"
+
+
+def _cold_label(kind: str) -> str:
+    """crossroads_0 -> "crossroads @ 0"; the uncached kind says so."""
+    name, _, stored = kind.removesuffix(UNCACHED_SUFFIX).partition("_")
+    label = f"{name} @ {stored}" if stored else name
+    return label + (" with the content not yet cached (the first start after a deploy)"
+                    if kind.endswith(UNCACHED_SUFFIX) else "")
+
+
 def verdicts(cold: dict[str, Any] | None, checked: list[Target]) -> str:
     """Cold start and every target, PASS/FAIL."""
     lines = []
     if cold:
         lines += ["", "Cold start, process start until ready (median of "
                   f"{len(cold['samples_s']['bare'])}): " + ", ".join(
-                      f"{kind.replace('_', ' @ ')} {seconds:.3f} s" for kind, seconds in cold["median_s"].items())]
+                      f"{_cold_label(kind)} {seconds:.3f} s" for kind, seconds in cold["median_s"].items())]
     lines += ["", "Targets", ""]
     for target in checked:
         verdict = {True: "PASS", False: "FAIL", None: "N/A "}[target.passed]

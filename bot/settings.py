@@ -20,6 +20,7 @@ DEFAULT_CHECKIN_AFTER_SECONDS = 14 * 86_400
 DEFAULT_CHECKIN_POLL_SECONDS = 60
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+CACHE_OFF = ("off", "none", "no", "0")
 
 
 def is_postgres_url(url: str) -> bool:
@@ -60,6 +61,20 @@ def _chat_ids(raw: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _cache_dir(env: Mapping[str, str]) -> Path | None:
+    """CROSSROADS_CACHE_DIR, "off" for none, else the user's cache folder (XDG_CACHE_HOME or ~/.cache)."""
+    raw = env.get("CROSSROADS_CACHE_DIR", "").strip()
+    if raw.casefold() in CACHE_OFF:
+        return None
+    if raw:
+        return Path(raw)
+    xdg = env.get("XDG_CACHE_HOME", "").strip()
+    if xdg:
+        return Path(xdg) / "crossroads"
+    home = env.get("HOME", "").strip()
+    return Path(home) / ".cache" / "crossroads" if home else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. Secrets are excluded from repr so they never reach a log."""
@@ -82,6 +97,8 @@ class Settings:
     console_language: str = ""
     #: Chats allowed to use /stats.
     admin_chat_ids: frozenset[int] = frozenset()
+    #: Where validated content is kept between starts (None: load and validate it every time).
+    content_cache_dir: Path | None = None
     flood_limits: FloodLimits = TELEGRAM_LIMITS
 
     @classmethod
@@ -122,6 +139,7 @@ class Settings:
             checkin_poll_seconds=_int(env, "CHECKIN_POLL_SECONDS", DEFAULT_CHECKIN_POLL_SECONDS, 1, 3600),
             console_language=(env.get("LC_ALL") or env.get("LANG") or "").strip(),
             admin_chat_ids=_chat_ids(env.get("ADMIN_CHAT_IDS", "")),
+            content_cache_dir=_cache_dir(env),
             flood_limits=FloodLimits(messages_per_second=overall, burst=overall, chat_messages_per_second=per_chat,
                                      chat_burst=max(TELEGRAM_LIMITS.chat_burst, per_chat)),
         )

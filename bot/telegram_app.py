@@ -25,7 +25,6 @@ from bot.retrying_request import RetryingRequest
 from bot.settings import Settings
 from bot.telegram_frontend import TelegramFrontEnd
 from bot.update_processor import PerChatUpdateProcessor
-from bot.webhook_server import InFlight, start_webhook_server
 from bot.wiring import Crossroads, build_crossroads
 from dialogs.service import DialogService
 
@@ -121,6 +120,8 @@ async def _run(crossroads: Crossroads, stop: asyncio.Event) -> None:
     gc.enable()  # python -m bot starts with collections off (bot.__main__)
     try:
         if settings.webhook_url:
+            from bot.webhook_server import InFlight, start_webhook_server  # tornado: webhook mode only
+
             secret = settings.webhook_secret or secrets.token_urlsafe(32)
             if not settings.webhook_secret:
                 logger.warning("WEBHOOK_SECRET is not set; using a random secret for this run")
@@ -148,15 +149,15 @@ async def _run(crossroads: Crossroads, stop: asyncio.Event) -> None:
         await checkins
 
 
-def run_telegram(settings: Settings) -> int:
-    """Run until SIGTERM or SIGINT."""
+def run_telegram(settings: Settings, **seams: Any) -> int:
+    """Run until SIGTERM or SIGINT; ``seams`` go to :func:`bot.wiring.build_crossroads`."""
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for stop_signal in STOP_SIGNALS:
             loop.add_signal_handler(stop_signal, stop.set)
-        await serve(settings, stop)
+        await serve(settings, stop, **seams)
 
     asyncio.run(main())
     return 0

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bot.errors import ConfigError
 from bot.settings import Settings
 from dialogs.content import DEFAULT_LANGUAGE, Content
-from dialogs.content_loader import load_languages
+from dialogs.content_cache import load_languages_cached
 from dialogs.engine import DialogEngine
 from dialogs.machine import build_machine
 from dialogs.service import DialogService
@@ -125,7 +125,8 @@ async def build_crossroads(
     Seams: ``store`` (an unopened store instead of the one DATABASE_URL names), ``transport`` and
     ``updates_transport`` (the Bot API HTTP clients instead of the ones Crossroads ships),
     ``clock``. ``on_token_rejected`` is called when Telegram answers 401 to any call."""
-    contents = contents if contents is not None else load_languages(settings.content_dir)
+    if contents is None:
+        contents = load_languages_cached(settings.content_dir, settings.content_cache_dir)
     store = store if store is not None else make_store(settings, clock)
     await store.open()
     try:

@@ -168,6 +168,9 @@ class Content:
     #: made under another version are not shown.
     version: str = ""
     question_index: Mapping[str, int] = field(default_factory=dict)
+    #: Every phrase's normal form (dialogs.understanding.phrase_key) as the loader computed it
+    #: while checking them, so that the interpreter need not compute it again.
+    phrase_keys: Mapping[str, str] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question | None:
         """Return the question with this id, or None."""

@@ -23,8 +23,6 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from dialogs.commands import COMMANDS
 from dialogs.content import (
     DEFAULT_LANGUAGE,
@@ -46,8 +44,6 @@ from dialogs.events import EventKind
 from dialogs.text_keys import TEXT_PLACEHOLDERS
 from dialogs.understanding import compact, phrase_key, plain_text, words
 
-#: libyaml's safe loader parses the catalogues several times faster than the pure-Python one.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_LABEL_LENGTH = 40
 MAX_DESCRIPTION, MAX_SHORT_DESCRIPTION = 512, 120
 MIN_OPTIONS, MAX_OPTIONS = 2, 4
@@ -167,9 +163,13 @@ def _read(directory: FsPath, name: str) -> str:
 
 
 def _parse_yaml(directory: FsPath, name: str) -> Mapping[str, Any]:
+    import yaml  # only when content is parsed: a start from the content cache never needs it
+
     source = _read(directory, name)
+    # libyaml's safe loader parses the catalogues several times faster than the pure-Python one.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.load(source, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader, libyaml's when available
+        document = yaml.load(source, Loader=loader)  # noqa: S506 - a safe loader, libyaml's when available
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -373,6 +373,15 @@ class _Catalogue:
         self.reference = reference
         self.navigation = navigation_words()
         self.wording = self._wording()
+        #: Each phrase's normal form, computed once (the checks compare every phrase thrice).
+        self._keys: dict[str, str] = {}
+
+    def key(self, phrase: str) -> str:
+        """``phrase`` normalised for comparison (:func:`dialogs.understanding.phrase_key`)."""
+        found = self._keys.get(phrase)
+        if found is None:
+            found = self._keys[phrase] = phrase_key(phrase, self.wording)
+        return found
 
     def _wording(self) -> Wording:
         file = self.file
@@ -405,7 +414,7 @@ class _Catalogue:
     def phrases(self, entry: Mapping[str, Any], key: str, field: str = "phrases") -> tuple[str, ...]:
         phrases = self.file.strings(entry, field, key)
         for index, phrase in enumerate(phrases):
-            if not phrase_key(phrase, self.wording):
+            if not self.key(phrase):
                 raise self.file.fail(f"{key}.{field}[{index}]", f"{phrase!r} has no words")
         return phrases
 
@@ -442,12 +451,12 @@ class _Catalogue:
         owner: dict[str, str] = {}
         for option in question.options:
             for index, phrase in enumerate(option.phrases):
-                owner_id = owner.setdefault(phrase_key(phrase, self.wording), option.id)
+                owner_id = owner.setdefault(self.key(phrase), option.id)
                 if owner_id != option.id:
                     raise self.file.fail(f"{key}.options.{option.id}.phrases[{index}]",
                                          f"{phrase!r} is also a phrase of option {owner_id!r}")
         for index, phrase in enumerate(question.not_sure.phrases):
-            normal = phrase_key(phrase, self.wording)
+            normal = self.key(phrase)
             if normal in owner:
                 raise self.file.fail(f"not_sure.phrases[{index}]",
                                      f"{phrase!r} is also a phrase of {question.id}.{owner[normal]}")
@@ -493,7 +502,7 @@ class _Catalogue:
         for question in questions:
             for option in question.choices:
                 for phrase in (option.label, *option.phrases):
-                    answer_words.setdefault(phrase_key(phrase, self.wording), f"{question.id}.{option.id}")
+                    answer_words.setdefault(self.key(phrase), f"{question.id}.{option.id}")
         owners: dict[str, str] = {}
         result: dict[str, CommandWords] = {}
         for command in COMMANDS:
@@ -501,7 +510,7 @@ class _Catalogue:
             entry = file.mapping(section[command.name], key)
             phrases = self.phrases(entry, key)
             for index, phrase in enumerate(phrases):
-                normal = phrase_key(phrase, self.wording)
+                normal = self.key(phrase)
                 if normal in answer_words:
                     raise file.fail(f"{key}.phrases[{index}]",
                                     f"{phrase!r} is also an answer ({answer_words[normal]}); it would be ambiguous")
@@ -565,6 +574,7 @@ class _Catalogue:
         if len(short) > MAX_SHORT_DESCRIPTION:
             raise file.fail("bot.short_description", f"is {len(short)} characters; Telegram allows {MAX_SHORT_DESCRIPTION}")
         questions = self.questions()
+        commands = self.commands(questions)
         return Content(
             article_title=quiz.article_title,
             article_text=quiz.article_text,
@@ -575,7 +585,7 @@ class _Catalogue:
             tie_break=quiz.tie_break,
             close_margin=quiz.close_margin,
             requirements=self.requirements(),
-            commands=self.commands(questions),
+            commands=commands,
             plans=self.plans(),
             version=quiz.version,
             language=self.language,
@@ -585,6 +595,7 @@ class _Catalogue:
             wording=self.wording,
             excerpt_translations=self.excerpt_translations(),
             question_index=MappingProxyType({question.id: index for index, question in enumerate(questions)}),
+            phrase_keys=MappingProxyType(self._keys),
         )
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -78,7 +78,7 @@ NOTHING = Understanding(Reading.NOTHING)
 def stem(word: str, wording: Wording = ENGLISH) -> str:
     """A word without its plural or inflection ending, roughly ("weekends" -> "weekend"),
     applied alike to phrases and replies so that both meet in the middle."""
-    if len(word) <= 3 or word.endswith(wording.keep_endings or ("\0",)):
+    if len(word) <= 3 or not word.endswith(wording.plural_endings) or word.endswith(wording.keep_endings):
         return word
     for ending in wording.plural_endings:  # longest first (the loader sorts them)
         if word.endswith(ending) and len(word) - len(ending) >= 3:
@@ -88,6 +88,8 @@ def stem(word: str, wording: Wording = ENGLISH) -> str:
 
 def plain_text(text: str) -> str:
     """Lower case, without accents or apostrophes ("Está" -> "esta", "don't" -> "dont")."""
+    if text.isascii():  # nothing to decompose (most phrases): a third of the time
+        return text.casefold().translate(_APOSTROPHES)
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_APOSTROPHES))
     return "".join(character for character in decomposed if not unicodedata.combining(character))
 
@@ -149,7 +151,7 @@ class _Vocabulary:
     fuzzy_targets: tuple[tuple[str, str], ...]          # (option id, label or long phrase key)
 
     @classmethod
-    def of(cls, question: Question, wording: Wording) -> _Vocabulary:
+    def of(cls, question: Question, wording: Wording, known_keys: Mapping[str, str]) -> _Vocabulary:
         phrases: list[tuple[str, tuple[str, ...]]] = []
         exact: dict[str, str] = {}
         targets: list[tuple[str, str]] = []
@@ -159,7 +161,8 @@ class _Vocabulary:
             exact[compact(option.id)] = option.id
             targets.append((option.id, phrase_key(option.label, wording)))
             for phrase in option.phrases:
-                phrase_words = tuple(words(phrase, wording))
+                key = known_keys.get(phrase)
+                phrase_words = tuple(key.split(" ")) if key else tuple(words(phrase, wording))
                 if phrase_words:
                     phrases.append((option.id, phrase_words))
                     if len(phrase_words) >= 2:
@@ -206,7 +209,8 @@ class Interpreter:
     def __init__(self, content: Content) -> None:
         self._content = content
         self._wording = wording = content.wording
-        self._vocabularies = {question.id: _Vocabulary.of(question, wording) for question in content.questions}
+        self._vocabularies = {question.id: _Vocabulary.of(question, wording, content.phrase_keys)
+                              for question in content.questions}
         self._command_phrases: dict[str, str] = {}
         self._prefixes: list[tuple[tuple[str, ...], str]] = []
         for name, command_words in content.commands.items():
