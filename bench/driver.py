@@ -57,6 +57,8 @@ class Driver:
         self._prefix = ""
         self._transport: CannedRequest | None = None
         self.quizzes_run = 0
+        #: Quizzes whose last answer was followed by a message (the result) in the same update.
+        self.results_sent = 0
 
     def on_done(self, update: Update) -> None:
         """The system finished ``update``."""
@@ -101,7 +103,10 @@ class Driver:
             if not choices:
                 raise DriverError(f"{self._name}: no answer buttons for chat {chat_id}")
             payload = self._factory.button_press(chat_id, shown, keyboard, rng.choice(choices))
+            sent_before = transport.messages_sent(chat_id)
             latencies.append(await self._submit(payload))
+        if transport.messages_sent(chat_id) > sent_before:
+            self.results_sent += 1
         transport.forget(chat_id)
         self.quizzes_run += 1
 

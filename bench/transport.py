@@ -81,6 +81,10 @@ class CannedRequest(BaseRequest):
     async def shutdown(self) -> None:
         """Nothing to close."""
 
+    def messages_sent(self, chat_id: int) -> int:
+        """How many messages were sent to ``chat_id`` (since it was last forgotten)."""
+        return self._next_message_id.get(chat_id, 0)
+
     def forget(self, chat_id: int) -> None:
         """Drop what is recorded about ``chat_id`` (its quiz is over)."""
         self.keyboards.pop(chat_id, None)

@@ -214,7 +214,7 @@ async def run_round(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_us_per_api_call": cpu / calls * 1e6 if calls else float("nan"),
         "peak_rss_mb": rss, "peak_rss_before_measuring_mb": rss_ready,
         "errors": report["errors"], "first_error": report["first_error"],
-        "results_sent": api.canned.calls["sendChatAction"], "quizzes_run": driver.quizzes_run,
+        "results_sent": driver.results_sent, "quizzes_run": driver.quizzes_run,
         "api_calls": dict(api.canned.calls), "notes": report.get("notes", {}),
     }
 

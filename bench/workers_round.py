@@ -320,7 +320,7 @@ async def run_round(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "users": args.users, "stored": 0, "quizzes": args.quizzes, **figures,
         "errors": driver.errors + findings["worker_errors"] + bad_exits,
         "first_error": driver.first_error or findings["first_worker_error"], "worker_exit_statuses": statuses,
-        **findings, "results_sent": api.canned.calls["sendChatAction"], "quizzes_run": driver.quizzes_run,
+        **findings, "results_sent": driver.results_sent, "quizzes_run": driver.quizzes_run,
         "api_calls": dict(api.canned.calls),
     }
 
