@@ -20,7 +20,7 @@ from telegram import (
     LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ChatAction, ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
@@ -317,10 +317,9 @@ class TelegramFrontEnd:
         return share_url(bot.username, payload, content.texts.render("share_text", path=path))
 
     async def _send_card(self, bot: Bot, chat_id: int, card: ResultCard) -> None:
-        """Draw the result card off the event loop and send it ("sending a photo" meanwhile);
-        a picture is a bonus, so a failure is only logged."""
+        """Draw the result card off the event loop (about a millisecond: no "sending a photo"
+        indicator is worth its call) and send it; a picture is a bonus, so a failure is only logged."""
         try:
-            await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
             picture = await asyncio.to_thread(draw_card, card)
             await bot.send_photo(chat_id, photo=picture)
         except Forbidden:

@@ -70,8 +70,8 @@ async def test_complete_quiz_with_buttons(server: FakeBotApi, bot: BotProcess) -
         assert question.text in message.plain
         assert question.options[choice].label in message.plain
         assert not message.buttons
-    # "Sending a photo" is shown while the card is drawn; every callback query was answered.
-    await server.wait_until(lambda: any(action.action == "upload_photo" for action in user.chat_actions))
+    # The result's card follows it; every callback query was answered.
+    await user.wait_for_message(lambda m: m.kind == "photo" and m.message_id > result.message_id)
     presses = [u for u in server.updates if "callback_query" in u]
     assert len(presses) == TOTAL
     # The answer goes out beside the reply, so the last one may land just after the result.
