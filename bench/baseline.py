@@ -3,8 +3,9 @@ a ``ConversationHandler`` with one state per question, answers kept in ``user_da
 
 This is baselines A (no persistence) and B (``PicklePersistence``). It reads the same content
 as Crossroads and sends the same Bot API calls per step (answer the callback, close the
-question by editing it, send the next question with its keyboard; a typing action and the
-result at the end), so the difference measured is the machinery, not the quiz.
+question by editing it, send the next question with its keyboard; the result at the end), so
+the difference measured is the machinery, not the quiz. (Crossroads also sends a picture of the
+result after it, off the update's path; the baselines have none.)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import warnings
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
@@ -102,7 +103,6 @@ class BaselineQuiz:
         if index + 1 < self._total:
             await self._ask(context, chat_id, index + 1)
             return index + 1
-        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
         await context.bot.send_message(chat_id, self._result_html(answers), parse_mode=ParseMode.HTML,
                                        link_preview_options=NO_PREVIEW)
         del context.user_data[ANSWERS]
