@@ -321,6 +321,8 @@ class TelegramFrontEnd:
         indicator is worth its call) and send it; a picture is a bonus, so a failure is only logged."""
         try:
             picture = await asyncio.to_thread(draw_card, card)
+            if chat_id in self._blocked:
+                return  # blocked since the text went out (the card follows it later)
             await bot.send_photo(chat_id, photo=picture)
         except Forbidden:
             self._blocked.add(chat_id)
