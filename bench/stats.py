@@ -1,10 +1,12 @@
-"""Small statistics helpers."""
+"""Small statistics helpers, and how a measured round reports."""
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections.abc import Sequence
+from typing import Any
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -36,3 +38,10 @@ def latency_figures(latencies: Sequence[float], seconds: float) -> dict[str, flo
         "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
         "mean_ms": sum(latencies) / updates * 1000, "max_ms": max(latencies) * 1000,
     }
+
+
+def print_round(figures: dict[str, Any]) -> int:
+    """Print a round's figures as one JSON line; its exit status: 1 on any error or a quiz
+    without its result."""
+    print(json.dumps(figures), flush=True)
+    return 0 if figures["errors"] == 0 and figures["results_sent"] == figures["quizzes_run"] else 1

@@ -23,18 +23,14 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any, TypeVar
 
-from bench.driver import Driver
-from bench.stats import latency_figures, percentile
-from bench.systems import SYSTEMS
+from bench.driver import WARM_UP_USERS, Driver, round_parser
+from bench.stats import latency_figures, percentile, print_round
 from bench.transport import BOT_TOKEN
 from bench.wire_api import WireApi
 from bot.callback_codec import VERSION as CALLBACK_VERSION
 from bot.logging_setup import configure_logging
-from bot.settings import DEFAULT_LOG_LEVEL
 from dialogs.content_loader import load_content
 
-WARM_UP_QUIZZES = 16
-WARM_UP_USERS = 8
 READY_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 30
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -44,16 +40,7 @@ T = TypeVar("T")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line flags."""
-    parser = argparse.ArgumentParser(prog="python -m bench.wire_worker", description=__doc__)
-    parser.add_argument("--system", choices=SYSTEMS, required=True)
-    parser.add_argument("--users", type=int, required=True, help="people in flight at once")
-    parser.add_argument("--quizzes", type=int, required=True, help="measured quizzes (8 updates each)")
-    parser.add_argument("--stored", type=int, default=0, help="sessions stored before the round")
-    parser.add_argument("--state", type=Path, help="SQLite file (crossroads) or pickle file (b)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--warm-up", type=int, default=WARM_UP_QUIZZES, help="unmeasured quizzes first")
-    parser.add_argument("--baseline-concurrency", type=int, default=1)
-    parser.add_argument("--log-level", default=DEFAULT_LOG_LEVEL)
+    parser = round_parser("python -m bench.wire_worker", __doc__)
     parser.add_argument("--profile", type=Path,
                         help="sample the bot process with py-spy during the measured phase, collapsed stacks to this file")
     return parser.parse_args(argv)
@@ -224,9 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging(args.log_level, [BOT_TOKEN])
     figures = asyncio.run(run_round(args))
-    print(json.dumps(figures), flush=True)
-    ok = figures["errors"] == 0 and figures["results_sent"] == figures["quizzes_run"]
-    return 0 if ok else 1
+    return print_round(figures)
 
 
 if __name__ == "__main__":

@@ -10,40 +10,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import resource
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.driver import Driver, Phase
-from bench.stats import latency_figures
-from bench.systems import SYSTEMS, RunningSystem, start_baseline, start_crossroads
+from bench.driver import WARM_UP_USERS, Driver, Phase, round_parser
+from bench.stats import latency_figures, print_round
+from bench.systems import RunningSystem, start_baseline, start_crossroads
 from bench.transport import BOT_TOKEN
 from bot.logging_setup import configure_logging
-from bot.settings import DEFAULT_LOG_LEVEL
 from dialogs.content import Content
 from dialogs.content_loader import load_content
-
-WARM_UP_QUIZZES = 16
-WARM_UP_USERS = 8
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line flags."""
-    parser = argparse.ArgumentParser(prog="python -m bench.worker", description=__doc__)
-    parser.add_argument("--system", choices=SYSTEMS, required=True)
-    parser.add_argument("--users", type=int, required=True, help="people in flight at once")
-    parser.add_argument("--quizzes", type=int, required=True, help="measured quizzes (8 updates each)")
-    parser.add_argument("--stored", type=int, default=0, help="sessions stored before the round")
-    parser.add_argument("--state", type=Path, help="SQLite file (crossroads) or pickle file (b)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--warm-up", type=int, default=WARM_UP_QUIZZES, help="unmeasured quizzes first")
-    parser.add_argument("--baseline-concurrency", type=int, default=1,
-                        help="concurrent_updates for baselines (1: python-telegram-bot's default, sequential)")
-    parser.add_argument("--log-level", default=DEFAULT_LOG_LEVEL, help="root log level, as production (stderr)")
-    return parser.parse_args(argv)
+    return round_parser("python -m bench.worker", __doc__).parse_args(argv)
 
 
 def peak_rss_mb() -> float:
@@ -99,9 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging(args.log_level, [BOT_TOKEN])
     figures = asyncio.run(run_round(args))
-    print(json.dumps(figures), flush=True)
-    ok = figures["errors"] == 0 and figures["results_sent"] == figures["quizzes_run"]
-    return 0 if ok else 1
+    return print_round(figures)
 
 
 if __name__ == "__main__":

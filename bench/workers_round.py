@@ -44,7 +44,7 @@ import asyncpg
 
 from bench.driver import Driver
 from bench.plan import worker_label
-from bench.stats import latency_figures
+from bench.stats import latency_figures, print_round
 from bench.transport import BOT_TOKEN
 from bench.wire_api import WireApi
 from bench.wire_worker import PROJECT_ROOT, peak_rss_mb, process_cpu_seconds
@@ -332,9 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         work = args.state or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
         figures = asyncio.run(run_round(args, work))
-    print(json.dumps(figures), flush=True)
-    ok = figures["errors"] == 0 and figures["results_sent"] == figures["quizzes_run"]
-    return 0 if ok else 1
+    return print_round(figures)
 
 
 if __name__ == "__main__":

@@ -62,9 +62,8 @@ class BotProcess:
         base.update(self.extra_env)
         return base
 
-    async def start(self, *args: str, ready_method: str = "getUpdates") -> None:
-        """Start the bot and wait until it registered its commands and asks for updates."""
-        seen = len(self.server.requests_for(ready_method))
+    async def _spawn(self, *args: str) -> asyncio.subprocess.Process:
+        """Start ``python -m bot ARGS``, its output appended to the log."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", *args, cwd=self.workdir, env=self.env(),
@@ -72,9 +71,15 @@ class BotProcess:
         )
         log.close()
         self.starts += 1
+        return self.process
+
+    async def start(self, *args: str, ready_method: str = "getUpdates") -> None:
+        """Start the bot and wait until it registered its commands and asks for updates."""
+        seen = len(self.server.requests_for(ready_method))
+        process = await self._spawn(*args)
         ready = asyncio.ensure_future(self.server.wait_until(
             lambda: len(self.server.requests_for(ready_method)) > seen, timeout=START_TIMEOUT))
-        exited = asyncio.ensure_future(self.process.wait())  # a bot that stops at start-up fails at once
+        exited = asyncio.ensure_future(process.wait())  # a bot that stops at start-up fails at once
         await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
         exited.cancel()
         if not ready.done():
@@ -84,14 +89,8 @@ class BotProcess:
 
     async def run_until_exit(self, *args: str, timeout: float = START_TIMEOUT) -> int:
         """Start the bot and wait for it to exit by itself; its exit status."""
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, cwd=self.workdir, env=self.env(),
-            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-        )
-        log.close()
-        self.starts += 1
-        return await asyncio.wait_for(self.process.wait(), timeout)
+        process = await self._spawn(*args)
+        return await asyncio.wait_for(process.wait(), timeout)
 
     def _exited(self) -> bool:
         return self.process is not None and self.process.returncode is not None
