@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -151,7 +151,7 @@ class _Vocabulary:
     fuzzy_targets: tuple[tuple[str, str], ...]          # (option id, label or long phrase key)
 
     @classmethod
-    def of(cls, question: Question, wording: Wording, known_keys: Mapping[str, str]) -> _Vocabulary:
+    def of(cls, question: Question, wording: Wording, key: Callable[[str], str]) -> _Vocabulary:
         phrases: list[tuple[str, tuple[str, ...]]] = []
         exact: dict[str, str] = {}
         targets: list[tuple[str, str]] = []
@@ -159,10 +159,9 @@ class _Vocabulary:
             exact[str(number)] = option.id
             exact[compact(option.label)] = option.id
             exact[compact(option.id)] = option.id
-            targets.append((option.id, phrase_key(option.label, wording)))
+            targets.append((option.id, key(option.label)))
             for phrase in option.phrases:
-                key = known_keys.get(phrase)
-                phrase_words = tuple(key.split(" ")) if key else tuple(words(phrase, wording))
+                phrase_words = tuple(key(phrase).split())
                 if phrase_words:
                     phrases.append((option.id, phrase_words))
                     if len(phrase_words) >= 2:
@@ -209,20 +208,25 @@ class Interpreter:
     def __init__(self, content: Content) -> None:
         self._content = content
         self._wording = wording = content.wording
-        self._vocabularies = {question.id: _Vocabulary.of(question, wording, content.phrase_keys)
+        self._vocabularies = {question.id: _Vocabulary.of(question, wording, self._known_key)
                               for question in content.questions}
         self._command_phrases: dict[str, str] = {}
         self._prefixes: list[tuple[tuple[str, ...], str]] = []
         for name, command_words in content.commands.items():
             for phrase in command_words.phrases:
-                self._command_phrases[phrase_key(phrase, wording)] = name
+                self._command_phrases[self._known_key(phrase)] = name
             for prefix in command_words.path_prefixes:
                 self._prefixes.append((tuple(words(prefix, wording)), name))
         self._prefixes.sort(key=lambda item: -len(item[0]))  # longest prefix first
         self._aliases: dict[str, str] = {}
         for path in content.paths.values():
             for alias in (path.id.replace("_", " "), path.name, *path.aliases):
-                self._aliases[phrase_key(alias, wording)] = path.id
+                self._aliases[self._known_key(alias)] = path.id
+
+    def _known_key(self, text: str) -> str:
+        """The phrase key of a content phrase: as the loader computed it, else computed now."""
+        found = self._content.phrase_keys.get(text)
+        return found if found is not None else phrase_key(text, self._wording)
 
     # -- paths and commands ----------------------------------------------------------------
     def path_named(self, text: str) -> str | None:
