@@ -1,7 +1,8 @@
 """Entry point: ``python -m bot`` runs Telegram when TELEGRAM_BOT_TOKEN is set, else the console.
 
 Tools for operators and content editors share it: ``python -m bot check-content [DIR]``,
-``python -m bot diagram`` and ``python -m bot stats [--days N]``.
+``python -m bot diagram``, ``python -m bot stats [--days N]``, ``python -m bot train`` (the
+understanding models, with scikit-learn) and ``python -m bot eval`` (their figures).
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     tools.add_parser("diagram", help="print the dialog machine as a Mermaid diagram")
     stats = tools.add_parser("stats", help="the funnel and outcomes from the anonymous event log")
     stats.add_argument("--days", type=int, default=None, help="one window of N days (default: 7 and 30)")
-    return parser.parse_args(argv)
+    train = tools.add_parser("train", help="train the understanding models (content/nlu/<language>.json)")
+    train.add_argument("languages", nargs="*", help="only these languages (default: all)")
+    tools.add_parser("eval", help="the understanding figures per language (python -m bot eval --help)",
+                     add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.tool != "eval":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
+    return args
 
 
 async def _console(settings: Settings, language: str, announce: bool) -> int:
@@ -92,6 +101,14 @@ def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
     if args.tool == "check-content":
         return check_content(args.directory)
+    if args.tool == "train":
+        from bot.nlu_training import main as train
+
+        return train(args.languages)
+    if args.tool == "eval":
+        from bot.nlu_eval import main as evaluate
+
+        return evaluate(args.rest)
     try:
         settings = Settings.from_env(os.environ)
         if args.tool == "diagram":

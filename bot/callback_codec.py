@@ -4,6 +4,7 @@ Format (version 1), fields separated by ':':
     1a:<generation>:<question>:<option>   answer
     1b:<generation>:<question>            back from a question
     1c:<generation>:<question>            change this answer (from the result)
+    1f:<generation>:<question>            ask again a question answered ahead in a message
     1e:<path>                             explain a path
     1l:<language>                         speak this language (1L: the menu of languages)
     1E                                    the menu of paths
@@ -13,6 +14,7 @@ Format (version 1), fields separated by ':':
     1m                                    remind me in two weeks
     1s                                    start (continue, or show the result again)
     1r                                    restart
+    1x:<generation>                       forget: delete everything (the confirmation's button)
 Anything else, including data from an older format, decodes to None.
 """
 
@@ -41,6 +43,10 @@ def encode(event: Event) -> str:
         data = f"{VERSION}b:{event.generation}:{event.question}"
     elif kind is EventKind.CHANGE and event.question:
         data = f"{VERSION}c:{event.generation}:{event.question}"
+    elif kind is EventKind.REOPEN:
+        data = f"{VERSION}f:{event.generation}:{event.question}"
+    elif kind is EventKind.FORGET and event.generation is not None:
+        data = f"{VERSION}x:{event.generation}"
     elif kind is EventKind.EXPLAIN:
         data = f"{VERSION}e:{event.text}" if event.text else f"{VERSION}E"
     elif kind is EventKind.LANGUAGE:
@@ -54,6 +60,7 @@ def encode(event: Event) -> str:
     return data
 
 
+_QUESTION_KINDS = {"b": EventKind.BACK, "c": EventKind.CHANGE, "f": EventKind.REOPEN}
 _SIMPLE_TAGS = {EventKind.WHY: "w", EventKind.RESTART: "r", EventKind.PLAN: "p", EventKind.REMIND: "m",
                 EventKind.START: "s", EventKind.CHANGE: "C"}
 _SIMPLE_KINDS = {tag: kind for kind, tag in _SIMPLE_TAGS.items()} | {"E": EventKind.EXPLAIN, "L": EventKind.LANGUAGE}
@@ -76,12 +83,15 @@ def decode(data: object) -> Event | None:
         if generation is None or not (_ID.fullmatch(fields[1]) and _ID.fullmatch(fields[2])):
             return None
         return Event(EventKind.ANSWER, question=fields[1], option=fields[2], generation=generation, via_button=True)
-    if tag in ("b", "c") and len(fields) == 2:
+    if tag in _QUESTION_KINDS and len(fields) == 2:
         generation = _generation(fields[0])
         if generation is None or not _ID.fullmatch(fields[1]):
             return None
-        kind = EventKind.BACK if tag == "b" else EventKind.CHANGE
+        kind = _QUESTION_KINDS[tag]
         return Event(kind, question=fields[1], generation=generation, via_button=True)
+    if tag == "x" and len(fields) == 1:
+        generation = _generation(fields[0])
+        return None if generation is None else Event(EventKind.FORGET, generation=generation, via_button=True)
     if tag == "e" and len(fields) == 1 and _ID.fullmatch(fields[0]):
         return Event(EventKind.EXPLAIN, text=fields[0], via_button=True)
     if tag == "l" and len(fields) == 1 and _ID.fullmatch(fields[0]):

@@ -36,7 +36,8 @@ class Command:
     @property
     def is_machine_trigger(self) -> bool:
         """Commands that move through the dialog machine (the others never change state)."""
-        return self.info_text is None and self.kind not in (EventKind.FORGET, EventKind.LANGUAGE, EventKind.STATS)
+        return self.info_text is None and self.kind not in (EventKind.FORGET, EventKind.LANGUAGE, EventKind.STATS,
+                                                            EventKind.WHATIF)
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -46,6 +47,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("explain", EventKind.EXPLAIN, takes_argument=True),
     Command("why", EventKind.WHY),
     Command("plan", EventKind.PLAN),
+    Command("whatif", EventKind.WHATIF, in_menu=False),
     Command("change", EventKind.CHANGE, takes_argument=True),
     Command("remind", EventKind.REMIND, in_menu=False),
     Command("language", EventKind.LANGUAGE, takes_argument=True),

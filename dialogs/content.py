@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dialogs.nlu.model import LinearModel
+
 PATH_IDS: tuple[str, ...] = ("side_hustle", "generative_ai", "hybrid")
 #: The catalogue every other language is checked against, and the fallback language.
 DEFAULT_LANGUAGE = "en"
@@ -126,6 +128,8 @@ class Wording:
     #: Endings stripped from longer words on both sides of a comparison (plurals, inflections).
     plural_endings: tuple[str, ...] = ("s",)
     keep_endings: tuple[str, ...] = ()
+    #: How a message that corrects the answer just recorded starts ("no i meant ..."), normalised.
+    corrections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,11 @@ class Content:
     #: made under another version are not shown.
     version: str = ""
     question_index: Mapping[str, int] = field(default_factory=dict)
+    #: Questions about the paths the article answers: topic id -> the excerpts that answer it.
+    topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The trained understanding model (content/nlu/<language>.json); None only when loaded
+    #: without models (to train them).
+    model: LinearModel | None = None
     #: Every phrase's normal form (dialogs.understanding.phrase_key) as the loader computed it
     #: while checking them, so that the interpreter need not compute it again.
     phrase_keys: Mapping[str, str] = field(default_factory=dict)

@@ -41,6 +41,7 @@ from dialogs.content import (
 )
 from dialogs.errors import ContentError
 from dialogs.events import EventKind
+from dialogs.nlu.weights import load_model
 from dialogs.text_keys import TEXT_PLACEHOLDERS
 from dialogs.understanding import compact, phrase_key, plain_text, words
 
@@ -51,9 +52,11 @@ MIN_PLAN_STEPS, MAX_PLAN_STEPS = 3, 5
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,19}")  # short enough for 64-byte callback data
 LANGUAGE_PATTERN = re.compile(r"[a-z]{2,3}")
 CATALOGUES = "catalogues"
-FILES = ("article.txt", "excerpts.yaml", "questions.yaml", "paths.yaml", "plans.yaml", f"{CATALOGUES}/*.yaml")
+NLU = "nlu"
+FILES = ("article.txt", "excerpts.yaml", "questions.yaml", "paths.yaml", "plans.yaml", "topics.yaml",
+         f"{CATALOGUES}/*.yaml", f"{NLU}/*.json")
 WORDING_FIELDS = ("negators", "negation_cancellers", "contrasts", "clause_breaks", "post_negators", "linking_verbs",
-                  "common_words", "plural_endings", "keep_endings")
+                  "common_words", "plural_endings", "keep_endings", "corrections")
 
 
 def default_content_dir() -> FsPath:
@@ -213,6 +216,7 @@ class _Quiz:
     requirements: tuple[tuple[str, str, frozenset[tuple[str, str]], str], ...]  # id, path, met_by, excerpt
     plans: Mapping[str, tuple[str, ...]]  # path -> excerpt id per step
     version: str
+    topics: Mapping[str, tuple[str, ...]]  # topic -> excerpt ids
 
 
 def _load_excerpts(directory: FsPath, article: str) -> tuple[str, Mapping[str, Excerpt]]:
@@ -352,7 +356,23 @@ def _load_quiz(folder: FsPath) -> _Quiz:
     path_excerpts, tie_break, close_margin, requirements = _load_neutral_paths(folder, excerpts, questions)
     plans = _load_neutral_plans(folder, excerpts)
     return _Quiz(title, article, excerpts, questions, path_excerpts, tie_break, close_margin, requirements, plans,
-                 content_version(questions, requirements))
+                 content_version(questions, requirements), _load_topics(folder, excerpts))
+
+
+MAX_TOPIC_EXCERPTS = 3
+
+
+def _load_topics(directory: FsPath, excerpts: Mapping[str, Excerpt]) -> Mapping[str, tuple[str, ...]]:
+    """topics.yaml: each question topic the article answers, with one to three excerpts."""
+    file = _File("topics.yaml")
+    document = _parse_yaml(directory, file.name)
+    topics: dict[str, tuple[str, ...]] = {}
+    for key, entry, topic_id in file.entries(document, "topics"):
+        refs = _excerpt_refs(file, entry, key, excerpts)
+        if len(refs) > MAX_TOPIC_EXCERPTS:
+            raise file.fail(f"{key}.excerpts", f"has {len(refs)} excerpts; at most {MAX_TOPIC_EXCERPTS} answer a question")
+        topics[topic_id] = refs
+    return MappingProxyType(topics)
 
 
 # -- catalogues ---------------------------------------------------------------------------------
@@ -365,7 +385,11 @@ def navigation_words() -> frozenset[str]:
 class _Catalogue:
     """Reads one catalogues/<language>.yaml against the neutral quiz and the registries."""
 
-    def __init__(self, folder: FsPath, language: str, quiz: _Quiz, reference: Content | None) -> None:
+    def __init__(self, folder: FsPath, language: str, quiz: _Quiz, reference: Content | None,
+                 languages: tuple[str, ...] = (), models: bool = True) -> None:
+        self.folder = folder
+        self.languages = languages or (language,)
+        self.models = models
         self.file = _File(f"{CATALOGUES}/{language}.yaml")
         self.document = _parse_yaml(folder, self.file.name)
         self.language = language
@@ -399,8 +423,11 @@ class _Catalogue:
             return frozenset(w for value in file.strings(section, name, "understanding", allow_empty=True)
                              for w in words(value, plain))
 
+        corrections = tuple(" ".join(words(value, plain))
+                            for value in file.strings(section, "corrections", "understanding", allow_empty=True))
         return Wording(**{name: word_set(name) for name in WORDING_FIELDS[:7]},  # type: ignore[arg-type]
-                       plural_endings=plain.plural_endings, keep_endings=plain.keep_endings)
+                       plural_endings=plain.plural_endings, keep_endings=plain.keep_endings,
+                       corrections=tuple(sorted(corrections, key=len, reverse=True)))
 
     def label(self, entry: Mapping[str, Any], key: str) -> str:
         label = self.file.get(entry, "label", key, str)
@@ -575,6 +602,8 @@ class _Catalogue:
             raise file.fail("bot.short_description", f"is {len(short)} characters; Telegram allows {MAX_SHORT_DESCRIPTION}")
         questions = self.questions()
         commands = self.commands(questions)
+        model = load_model(self.folder, self.language, questions, quiz.topics, self.languages,
+                           self.wording) if self.models else None
         return Content(
             article_title=quiz.article_title,
             article_text=quiz.article_text,
@@ -596,6 +625,8 @@ class _Catalogue:
             excerpt_translations=self.excerpt_translations(),
             question_index=MappingProxyType({question.id: index for index, question in enumerate(questions)}),
             phrase_keys=MappingProxyType(self._keys),
+            topics=quiz.topics,
+            model=model,
         )
 
 
@@ -608,14 +639,16 @@ def available_languages(directory: FsPath | str | None = None) -> tuple[str, ...
     return (DEFAULT_LANGUAGE, *(language for language in found if language != DEFAULT_LANGUAGE))
 
 
-def load_languages(directory: FsPath | str | None = None) -> Mapping[str, Content]:
-    """Load and validate the quiz in every language; raise ContentError on the first problem."""
+def load_languages(directory: FsPath | str | None = None, models: bool = True) -> Mapping[str, Content]:
+    """Load and validate the quiz in every language; raise ContentError on the first problem.
+    ``models=False`` leaves the understanding models out (to train them)."""
     folder = FsPath(directory) if directory is not None else default_content_dir()
     quiz = _load_quiz(folder)
-    english = _Catalogue(folder, DEFAULT_LANGUAGE, quiz, None).build()
+    languages = available_languages(folder)
+    english = _Catalogue(folder, DEFAULT_LANGUAGE, quiz, None, languages, models).build()
     contents = {DEFAULT_LANGUAGE: english}
-    for language in available_languages(folder)[1:]:
-        contents[language] = _Catalogue(folder, language, quiz, english).build()
+    for language in languages[1:]:
+        contents[language] = _Catalogue(folder, language, quiz, english, languages, models).build()
     return MappingProxyType(contents)
 
 
@@ -623,7 +656,8 @@ def load_content(directory: FsPath | str | None = None, language: str = DEFAULT_
     """Load and validate the quiz in one language (English by default)."""
     folder = FsPath(directory) if directory is not None else default_content_dir()
     quiz = _load_quiz(folder)
-    english = _Catalogue(folder, DEFAULT_LANGUAGE, quiz, None).build()
+    languages = available_languages(folder)
+    english = _Catalogue(folder, DEFAULT_LANGUAGE, quiz, None, languages).build()
     if language == DEFAULT_LANGUAGE:
         return english
-    return _Catalogue(folder, language, quiz, english).build()
+    return _Catalogue(folder, language, quiz, english, languages).build()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from rapidfuzz import fuzz, process
@@ -14,12 +14,14 @@ from dialogs.commands import COMMANDS_BY_KIND
 from dialogs.content import PATH_IDS, Content, Option, Question
 from dialogs.events import Event, EventKind
 from dialogs.machine import build_machine, state_names
-from dialogs.replies import Outcome, Reply
+from dialogs.nlu.policy import DEFAULT, Thresholds
+from dialogs.replies import Outcome, Reply, Role
 from dialogs.scoring import Answer, score
 from dialogs.session import (
     CHANGING_PREFIX,
     EXPLAINING,
     NEW,
+    QUESTION_PREFIX,
     RESULT,
     Session,
     is_asking,
@@ -57,6 +59,10 @@ class Turn:
         self.candidates: tuple[str, ...] = ()
         #: The path to check in about in two weeks, when the person asked for it.
         self.checkin: str | None = None
+        #: Answers stated ahead of their question (question id -> option id), and those this
+        #: turn's message stated (said back to the person).
+        self.prefilled: dict[str, str] = {}
+        self.new_facts: tuple[Answer, ...] = ()
         self._content = engine.content
         self._views = engine.views
 
@@ -129,6 +135,7 @@ class Turn:
     def clear_answers(self) -> None:
         """Start a new quiz generation: older buttons become stale."""
         self.answers.clear()
+        self.prefilled.clear()
         self.generation = next_generation(self.generation)
 
     # -- replies -------------------------------------------------------------------------
@@ -179,7 +186,8 @@ class Turn:
         self._ask_current()
 
     def show_hint(self) -> None:
-        self._say(self._views.hint(self._content.questions[self._current_index()]))
+        if not self.new_facts:  # the message said something after all: the facts are said back
+            self._say(self._views.hint(self._content.questions[self._current_index()]))
         self._ask_current()
 
     def show_finished_hint(self) -> None:
@@ -252,7 +260,8 @@ class DialogEngine:
     """Applies events to sessions. Built once per content load; holds no per-chat state."""
 
     def __init__(self, content: Content, retention_days: int = DEFAULT_RETENTION_DAYS,
-                 languages: Mapping[str, str] | None = None, machine: Machine | None = None) -> None:
+                 languages: Mapping[str, str] | None = None, machine: Machine | None = None,
+                 thresholds: Thresholds = DEFAULT) -> None:
         """``machine`` may be shared by engines of the same quiz in other languages: it depends
         on the questions' ids only."""
         self.content = content
@@ -261,7 +270,7 @@ class DialogEngine:
         self.retention_days = retention_days
         self.views = Views(content)
         self.machine: Machine = machine or build_machine(content)
-        self.interpreter = Interpreter(content)
+        self.interpreter = Interpreter(content, thresholds)
         self._states = frozenset(state_names(content))
         self._question_names = {
             phrase_key(name, content.wording): question.id
@@ -314,28 +323,51 @@ class DialogEngine:
             return session
         return replace(session, state=state, answers=tuple(answers))
 
-    def _read_text(self, session: Session, event: Event) -> tuple[Event, str, bool, tuple[str, ...]]:
-        """What typed text means here: (event, trigger, acknowledge, candidates)."""
-        question = self.current_question(session)
-        understood = self.interpreter.read(event.text, question)
-        if understood.reading is Reading.COMMAND and understood.event is not None:
-            return understood.event, understood.event.kind.value, False, ()
-        if understood.reading is Reading.ANSWER and question is not None:
-            answer = Event(EventKind.ANSWER, question=question.id, option=understood.options[0],
-                           generation=session.generation)
-            return answer, "answer", understood.how != "exact", ()
-        if understood.reading is Reading.SUGGEST:
-            return event, "suggest", False, understood.options
-        return event, "hint", False, ()
+    # -- reading typed messages ------------------------------------------------------------
+    def open_questions(self, session: Session) -> tuple[Question, ...]:
+        """Questions whose answers a typed message may state ahead of time: every one not yet
+        answered or stated, while the quiz is under way (or about to start)."""
+        if session.state != NEW and not (is_asking(session.state) and not session.state.startswith(CHANGING_PREFIX)):
+            return ()
+        stated = {question_id for question_id, _ in session.prefilled}
+        return tuple(question for question in self.content.questions[len(session.answers):]
+                     if question.id not in stated)
 
+    def read(self, session: Session, event: Event) -> Event:
+        """The event a typed message means where the person is; any other event is returned as is."""
+        if event.kind is not EventKind.TEXT:
+            return event
+        session = self.normalise(session)
+        question = self.current_question(session)
+        asking_in_order = is_asking(session.state) and not session.state.startswith(CHANGING_PREFIX)
+        understood = self.interpreter.read(event.text, question, self.open_questions(session),
+                                           can_correct=asking_in_order and bool(session.answers))
+        facts = understood.facts
+        reading = understood.reading
+        if reading is Reading.COMMAND and understood.event is not None:
+            return replace(understood.event, acknowledge=True)
+        if reading is Reading.ANSWER and question is not None:
+            return Event(EventKind.ANSWER, question=question.id, option=understood.options[0],
+                         generation=session.generation, acknowledge=understood.how != "exact", facts=facts)
+        if reading is Reading.SUGGEST and question is not None:
+            return Event(EventKind.SUGGEST, candidates=understood.options, facts=facts)
+        if reading is Reading.TOPIC:
+            return Event(EventKind.TOPIC, text=understood.topic)
+        if reading is Reading.CHAT:
+            if session.state == NEW and (understood.topic == "greeting" or facts):
+                return Event(EventKind.START, facts=facts)  # a new chat that says hi is greeted
+            return Event(EventKind.CHAT, text=understood.topic, facts=facts)
+        if reading is Reading.CORRECT:
+            return Event(EventKind.CORRECT, text=understood.rest)
+        return Event(EventKind.HINT, facts=facts)
+
+    # -- handling events ---------------------------------------------------------------------
     def handle(self, session: Session, event: Event, now: float = 0.0) -> Outcome:
         """Apply one event; the returned session is what must be stored before replying.
-        ``now`` (epoch seconds) stamps usage events and the quiz's start."""
+        ``now`` (epoch seconds) stamps usage events and the quiz's start. Each kind of event has
+        one handler (:attr:`handlers`); the rest move through the dialog machine."""
         session = self.normalise(session)
-        trigger, acknowledge = event.kind.value, False
-        candidates: tuple[str, ...] = ()
-        if event.kind is EventKind.TEXT:
-            event, trigger, acknowledge, candidates = self._read_text(session, event)
+        event = self.read(session, event)
         if event.kind is EventKind.EXPLAIN:
             event = replace(event, text=self.path_id(event.text) or event.text)
         if event.kind is EventKind.CHANGE and not event.via_button and event.text:
@@ -343,34 +375,131 @@ class DialogEngine:
         command = COMMANDS_BY_KIND.get(event.kind)
         if command is not None and command.info_text is not None:
             return Outcome(session, (self.views.info(command.info_text, retention_days=self.retention_days),))
-        if event.kind is EventKind.UNKNOWN:
-            return Outcome(session, (self.views.text("unknown_command", command=event.text),))
-        if event.kind is EventKind.STATS:  # the operator's command; front ends answer it for operators
-            return Outcome(session, (self.views.text("unknown_command", command="/stats"),))
-        if event.kind is EventKind.LANGUAGE:  # choosing one is the service's job (it holds every language)
-            return Outcome(session, (self.views.language_menu(self.languages),))
-        if event.kind is EventKind.FORGET:
-            fresh = Session(chat_id=session.chat_id, prompt_message_id=session.prompt_message_id)
-            return Outcome(fresh, (self.views.text("forget_done"),), forget=True)
-        if event.kind is EventKind.SHARED:
-            shared = self.shared_result(event.answers)
-            if shared is not None:
-                return Outcome(session, (shared,), usage=(UsageEvent(analytics.SHARE_OPENED, at=now),))
-            event, trigger = Event(EventKind.START), "start"
-            intro: tuple[Reply, ...] = (self.views.text("shared_invalid"),)
-        else:
-            intro = ()
-        if event.kind is EventKind.SHARE:
-            return Outcome(session)  # a link button; nothing to do if a front end sends it
+        handler = self.handlers.get(event.kind, self._turn)
+        return handler(session, event, now)
+
+    @property
+    def handlers(self) -> Mapping[EventKind, Callable[[Session, Event, float], Outcome]]:
+        """Events that do not move through the dialog machine, each with its handler."""
+        return {
+            EventKind.UNKNOWN: lambda session, event, now: Outcome(
+                session, (self.views.text("unknown_command", command=event.text),)),
+            # The operator's command: the front end answers it for operators; everyone else is told it is unknown.
+            EventKind.STATS: lambda session, event, now: Outcome(
+                session, (self.views.text("unknown_command", command="/stats"),)),
+            # Choosing a language is the service's job (it holds every language); here, the menu.
+            EventKind.LANGUAGE: lambda session, event, now: Outcome(session, (self.views.language_menu(self.languages),)),
+            EventKind.FORGET: self._forget,
+            EventKind.SHARED: self._shared,
+            EventKind.SHARE: lambda session, event, now: Outcome(session),  # a link button; nothing to do
+            EventKind.WHATIF: self._whatif,
+            EventKind.TOPIC: self._topic,
+            EventKind.CHAT: self._chat,
+            EventKind.REOPEN: self._reopen,
+            EventKind.CORRECT: self._correct,
+        }
+
+    def _forget(self, session: Session, event: Event, now: float) -> Outcome:
+        """/forget (or its button) deletes at once; plain words ("erase what you know about me") ask first."""
+        if event.acknowledge and not event.via_button:
+            return Outcome(session, (self.views.forget_confirmation(session.generation),))
+        if event.via_button and event.generation != session.generation:  # a confirmation from an earlier quiz
+            return Outcome(session, notice=self.content.texts["stale_button"])
+        fresh = Session(chat_id=session.chat_id, prompt_message_id=session.prompt_message_id)
+        return Outcome(fresh, (self.views.text("forget_done"),), forget=True)
+
+    def _shared(self, session: Session, event: Event, now: float) -> Outcome:
+        shared = self.shared_result(event.answers)
+        if shared is not None:
+            return Outcome(session, (shared,), usage=(UsageEvent(analytics.SHARE_OPENED, at=now),))
+        outcome = self._turn(session, Event(EventKind.START), now)
+        return replace(outcome, replies=(self.views.text("shared_invalid"), *outcome.replies))
+
+    def _where(self, session: Session) -> tuple[Reply, ...]:
+        """The question being asked again (after a reply that kept the person where they were)."""
+        if not is_asking(session.state):
+            return ()
+        index = self.content.question_index[session.state[len(CHANGING_PREFIX):]] \
+            if session.state.startswith(CHANGING_PREFIX) else len(session.answers)
+        return (self.views.question(index, session.generation, changing=session.state.startswith(CHANGING_PREFIX)),)
+
+    def _whatif(self, session: Session, event: Event, now: float) -> Outcome:
+        if len(session.answers) < len(self.content.questions):
+            return Outcome(session, (self.views.text("result_not_ready"), *self._where(session)))
+        if score(self.content, session.answers).all_unsure:
+            return Outcome(session, (self.views.not_enough(),))
+        return Outcome(session, (self.views.whatif(smallest_change(self.content, session.answers)),))
+
+    def _topic(self, session: Session, event: Event, now: float) -> Outcome:
+        answer = self.views.topic_answer(event.text) if event.text in self.content.topics else self.views.uncovered()
+        return Outcome(session, (answer, *self._where(session)))
+
+    def _chat(self, session: Session, event: Event, now: float) -> Outcome:
+        return Outcome(session, (self.views.chat(event.text), *self._where(session)))
+
+    def _reopen(self, session: Session, event: Event, now: float) -> Outcome:
+        """A fact taken from a message, not right after all: ask its question when it comes."""
+        question = self.content.question(event.question)
+        pending = dict(session.prefilled)
+        if question is None or event.generation != session.generation or question.id not in pending:
+            return Outcome(session, notice=self.content.texts["stale_button"])
+        del pending[question.id]
+        kept = tuple((question_id, option_id) for question_id, option_id in session.prefilled if question_id in pending)
+        return Outcome(replace(session, prefilled=kept), changed=True,
+                       notice=self.content.texts.render("fact_reopened", topic=question.topic))
+
+    def _correct(self, session: Session, event: Event, now: float) -> Outcome:
+        """ "No, I meant ...": the last answer is taken back and the rest read as its answer."""
+        back = self._turn(session, Event(EventKind.BACK), now)
+        if not event.text or not back.changed:
+            return back
+        again = self.handle(back.session, Event(EventKind.TEXT, text=event.text), now)
+        if len(again.session.answers) <= len(back.session.answers):
+            return replace(again, changed=True, usage=(*back.usage, *again.usage))
+        return replace(again, changed=True, closed_prompt=None, usage=(*back.usage, *again.usage))
+
+    def _turn(self, session: Session, event: Event, now: float) -> Outcome:
+        """One trigger of the dialog machine, then the answers the person already stated."""
         turn = Turn(self, session, event, now)
-        turn.acknowledge, turn.candidates = acknowledge, candidates
-        self.machine.events[trigger].trigger(turn)
+        turn.acknowledge, turn.candidates = event.acknowledge, event.candidates
+        open_ids = {question.id for question in self.open_questions(session)}
+        new_facts = tuple(fact for fact in event.facts if fact[0] in open_ids)
+        turn.prefilled = dict((*session.prefilled, *new_facts))
+        turn.new_facts = new_facts
+        self.machine.events[event.kind.value].trigger(turn)
+        if turn.generation != session.generation:  # a restart forgets what the old quiz was told
+            turn.prefilled.clear()
+            new_facts = ()
+        self._take_prefilled(turn)
+        if new_facts and turn.replies:
+            turn.replies.insert(len(turn.replies) - 1, self.views.facts_noted(new_facts, turn.generation))
         answers = tuple(turn.answers)
-        changed = (turn.state, answers, turn.generation) != (session.state, session.answers, session.generation)
+        order = self.content.question_index
+        prefilled = tuple(sorted(((q, o) for q, o in turn.prefilled.items() if q not in dict(answers)),
+                                 key=lambda item: order.get(item[0], 0)))
+        changed = (turn.state, answers, turn.generation, prefilled) != (
+            session.state, session.answers, session.generation, session.prefilled)
         new_session = replace(session, state=turn.state, answers=answers, generation=turn.generation,
-                              started_at=turn.started_at) if changed else session
-        return Outcome(new_session, (*intro, *turn.replies), changed, turn.closed_prompt, turn.notice,
+                              started_at=turn.started_at, prefilled=prefilled) if changed else session
+        return Outcome(new_session, tuple(turn.replies), changed, turn.closed_prompt, turn.notice,
                        checkin=turn.checkin, usage=tuple(turn.usage))
+
+    def _take_prefilled(self, turn: Turn) -> None:
+        """While the question now asked was already answered in a message, answer it with that
+        (its prompt is never shown) and move on."""
+        closed = turn.closed_prompt
+        questions = self.content.questions
+        while turn.state.startswith(QUESTION_PREFIX) and len(turn.answers) < len(questions):
+            question = questions[len(turn.answers)]
+            option_id = turn.prefilled.pop(question.id, None)
+            if option_id is None or question.option(option_id) is None:
+                break
+            if turn.replies and turn.replies[-1].role is Role.QUESTION:
+                turn.replies.pop()
+            turn.acknowledge = False
+            turn.event = Event(EventKind.ANSWER, question=question.id, option=option_id, generation=turn.generation)
+            self.machine.events["answer"].trigger(turn)
+        turn.closed_prompt = closed
 
     def shared_result(self, answers: tuple[Answer, ...]) -> Reply | None:
         """Someone else's complete answers as their result; None if they do not fit the content."""

@@ -26,6 +26,19 @@ class EventKind(str, Enum):
     SHARED = "shared"
     LANGUAGE = "language"
     STATS = "stats"
+    WHATIF = "whatif"
+    #: A question about the paths (``text``: the topic id, or "" when the article does not answer it).
+    TOPIC = "topic"
+    #: Small talk (``text``: its kind, see dialogs.nlu.labels.CHAT_KINDS).
+    CHAT = "chat"
+    #: Ask again a question filled from an earlier message (``question``).
+    REOPEN = "reopen"
+    #: A typed message read as an unclear answer: "Did you mean" ``candidates``.
+    SUGGEST = "suggest"
+    #: A typed message not understood: ask the question again.
+    HINT = "hint"
+    #: "No, I meant ...": go back one answer and read ``text`` as the answer instead.
+    CORRECT = "correct"
     UNKNOWN = "unknown"
 
 
@@ -44,3 +57,10 @@ class Event:
     answers: tuple[tuple[str, str], ...] = ()
     #: The language the person's app is set to (Telegram's language_code), if known.
     language: str = ""
+    #: Read from the person's own words (not a button, a slash command or an exact label): an
+    #: answer says back what was recorded; deleting everything asks first.
+    acknowledge: bool = False
+    #: "Did you mean" candidates (option ids, best first) of a typed message.
+    candidates: tuple[str, ...] = ()
+    #: Answers to other questions the message also stated: (question id, option id).
+    facts: tuple[tuple[str, str], ...] = ()

@@ -120,10 +120,11 @@ class DialogService:
                 if session.language != language:
                     session = replace(session, language=language)
                 now = self._clock()
-                if event.kind is EventKind.LANGUAGE:
-                    outcome = self._switch_language(session, event, now)
+                meant = self.engines[language].read(session, event)  # typed words -> what they mean
+                if meant.kind is EventKind.LANGUAGE:
+                    outcome = self._switch_language(session, meant, now)
                 else:
-                    outcome = self.engines[language].handle(session, event, now)
+                    outcome = self.engines[language].handle(session, meant, now)
                 if decided is not None:
                     decided(outcome)
                     decided = None

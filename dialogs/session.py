@@ -59,3 +59,6 @@ class Session:
     started_at: float = 0.0
     #: The front end's ordinal of the last event applied (Telegram's update_id), see above.
     last_event_id: int | None = None
+    #: Answers to later questions already stated in a message ("I'm a teacher with Sundays
+    #: free"), in question order: each is taken when the quiz reaches its question.
+    prefilled: tuple[Answer, ...] = ()

@@ -81,17 +81,36 @@ def _usage_row(event: UsageEvent) -> tuple[float, str, str, str, float | None]:
     return (event.at, event.kind, event.detail, event.how, event.seconds)
 
 
-def encode_answers(answers: Sequence[Answer]) -> str:
-    """Answers as compact JSON: [["skills","generalist"], ...]."""
-    return json.dumps([list(answer) for answer in answers], separators=(",", ":"))
+def encode_answers(answers: Sequence[Answer], prefilled: Sequence[Answer] = ()) -> str:
+    """Answers as compact JSON: [["skills","generalist"], ...]; with answers stated ahead of their
+    question, {"a": [...], "p": [...]} (the same column: no migration, older rows still read)."""
+    given = [list(answer) for answer in answers]
+    if not prefilled:
+        return json.dumps(given, separators=(",", ":"))
+    return json.dumps({"a": given, "p": [list(answer) for answer in prefilled]}, separators=(",", ":"))
+
+
+def _pairs(items: object) -> tuple[Answer, ...]:
+    if not isinstance(items, list):
+        raise TypeError("not a list")
+    return tuple((str(q), str(o)) for q, o in items)
 
 
 def decode_answers(raw: str) -> tuple[Answer, ...]:
     """Inverse of encode_answers; malformed data yields no answers rather than a crash."""
     try:
         items = json.loads(raw)
-        return tuple((str(q), str(o)) for q, o in items)
-    except (ValueError, TypeError):
+        return _pairs(items["a"] if isinstance(items, dict) else items)
+    except (ValueError, TypeError, KeyError):
+        return ()
+
+
+def decode_prefilled(raw: str) -> tuple[Answer, ...]:
+    """The answers stated ahead of their question that encode_answers stored; () if none."""
+    try:
+        items = json.loads(raw)
+        return _pairs(items["p"]) if isinstance(items, dict) else ()
+    except (ValueError, TypeError, KeyError):
         return ()
 
 
@@ -176,7 +195,7 @@ class SqliteSessionStore:
         return Session(
             chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3],
             version=row[4], prompt_message_id=row[5], created_at=row[6], updated_at=row[7], language=row[8],
-            started_at=row[9], last_event_id=row[10],
+            started_at=row[9], last_event_id=row[10], prefilled=decode_prefilled(row[2]),
         )
 
     async def save(self, session: Session, usage: Sequence[UsageEvent] = ()) -> Session:
@@ -296,7 +315,7 @@ class SqliteSessionStore:
     @staticmethod
     async def _save_one(db: aiosqlite.Connection, session: Session, now: float,
                         usage: Sequence[UsageEvent] = ()) -> Session | VersionConflict:
-        answers = encode_answers(session.answers)
+        answers = encode_answers(session.answers, session.prefilled)
         if session.version == 0:
             cursor = await db.execute(_INSERT, (session.chat_id, session.state, answers, session.generation,
                                                 session.prompt_message_id, session.language, session.started_at,
@@ -315,7 +334,7 @@ class SqliteSessionStore:
             chat_id=session.chat_id, state=session.state, answers=session.answers, generation=session.generation,
             version=session.version + 1, prompt_message_id=session.prompt_message_id,
             created_at=created, updated_at=now, language=session.language, started_at=session.started_at,
-            last_event_id=session.last_event_id,
+            last_event_id=session.last_event_id, prefilled=session.prefilled,
         )
 
     async def count(self) -> int:

@@ -1,51 +1,45 @@
-"""Understanding what people type: an answer in their own words, "not sure", or a command.
+"""Understanding what people type: an answer in their own words, "not sure", a command in plain
+words, a question about the paths, small talk, or several answers at once.
 
-A typed reply to a question is read in this order, first match wins:
+A typed message is read in this order:
 
-1. the option's number or its exact label (as on the button);
-2. a command in plain words, said as the whole message ("start over", "go back", "why?"),
-   or a path asked about ("what is hybrid?", "tell me about side hustles");
-3. the options' own words (content: each option's ``phrases``), word by word: an option
-   whose phrase appears is evidence for it, unless a negation comes just before the phrase
-   in the same clause ("not much risk"), which counts against it instead;
-4. the same after correcting typos word by word against the question's vocabulary;
-5. the whole reply against the labels and longer phrases, fuzzily.
+1. precise rules, where they are right: the option's number or exact label (as on the button),
+   a "not sure" phrase said as the whole message, and a correction ("no, I meant ...");
+2. the trained model (:mod:`dialogs.nlu.model`) over the classes open where the person is: the
+   current question's options and "not sure", every command, changing a named answer, a path to
+   explain, a language, the article's topics, "not covered", small talk and "nothing";
+3. one decision policy (:mod:`dialogs.nlu.policy`) over its calibrated probabilities: take the
+   answer (and say what was recorded), offer "Did you mean" with the top two, act on a command
+   or a question, or ask again with the options;
+4. facts about other open questions, each from a clause the model is sure of ("I'm a teacher,
+   and I only have Sunday afternoons"), returned for the engine to say back and fill.
 
-Only one option with evidence is taken; two with evidence, negated evidence, or a fuzzy
-resemblance are offered back as "Did you mean ...?" candidates, so that an option the person
-did not mean is never taken silently. Nothing here knows about Telegram.
+Nothing here knows about Telegram; nothing here logs or keeps the text.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 from dialogs.commands import COMMANDS_BY_NAME, command_event
-from dialogs.content import Content, Question, Wording
-from dialogs.events import Event
+from dialogs.content import NOT_SURE, Content, Question, Wording
+from dialogs.events import Event, EventKind
+from dialogs.nlu import labels
+from dialogs.nlu.labels import Label
+from dialogs.nlu.model import ClauseSums, softmax
+from dialogs.nlu.policy import DEFAULT, Act, Thresholds, decide, is_answer
+from dialogs.session import Answer
 
+#: A path named with a typo ("what is hybrd", /explain hybird).
+PATH_SIMILARITY = 80
 #: Negations reach this many words back ("I'd rather not have uneven income").
 NEGATION_REACH = 5
-#: Typo correction: words at least this long, at least this similar (0..1, transpositions
-#: count as one edit) to a word of the question's phrases.
-MIN_TYPO_WORD = 4
-TYPO_SIMILARITY = 0.75
-#: Whole-reply resemblance to a label or phrase: take it, or offer it.
-FUZZY_TAKE = 92
-FUZZY_OFFER = 72
-#: A path named after a prefix ("what is hybrd"), and a command said with a typo ("strat over").
-PATH_SIMILARITY = 80
-COMMAND_SIMILARITY = 88
-MIN_FUZZY_COMMAND = 5
-MAX_CANDIDATES = 3
-
 _CLAUSE = re.compile(r"[,.;:!?()\n]+")
 _APOSTROPHES = str.maketrans({"'": "", "’": "", "‘": "", "`": "", "´": ""})
 _NON_WORD = re.compile(r"[^\w]+")
@@ -53,23 +47,30 @@ ENGLISH = Wording()
 
 
 class Reading(str, Enum):
-    """How a typed reply was understood."""
+    """How a typed message was understood."""
 
     ANSWER = "answer"      #: one option, taken
     SUGGEST = "suggest"    #: candidates to confirm ("Did you mean ...?")
-    COMMAND = "command"    #: a command in plain words
+    COMMAND = "command"    #: a command (``event``), also a named change, path or language
+    TOPIC = "topic"        #: a question about the paths (``topic``; "" when the article does not answer it)
+    CHAT = "chat"          #: small talk (``topic`` holds its kind)
+    CORRECT = "correct"    #: "no, I meant ...": the previous answer, corrected with ``rest``
     NOTHING = "nothing"    #: not understood
 
 
 @dataclass(frozen=True)
 class Understanding:
-    """The reading of one typed reply. ``options`` holds the taken option (ANSWER) or the
-    candidates best first (SUGGEST); ``how`` says which rule matched (for logs and replies)."""
+    """The reading of one typed message. ``options`` holds the taken option (ANSWER) or the
+    candidates best first (SUGGEST); ``facts`` answers to other open questions the message
+    also stated; ``how`` says which rule or the model decided (for logs and replies)."""
 
     reading: Reading
     options: tuple[str, ...] = ()
     how: str = ""
     event: Event | None = None
+    topic: str = ""
+    facts: tuple[Answer, ...] = ()
+    rest: str = ""
 
 
 NOTHING = Understanding(Reading.NOTHING)
@@ -109,12 +110,16 @@ def phrase_key(text: str, wording: Wording = ENGLISH) -> str:
     return " ".join(words(text, wording))
 
 
-def _find(needle: Sequence[str], haystack: Sequence[str]) -> Iterable[int]:
+def compact(text: str) -> str:
+    """Letters and digits only, lower-case: how a typed label is compared with the button's."""
+    return "".join(character for character in text.casefold() if character.isalnum())
+
+
+
+def _find(needle: Sequence[str], haystack: Sequence[str]) -> list[int]:
     """Start positions of ``needle`` as a run of whole words in ``haystack``."""
     size = len(needle)
-    for start in range(len(haystack) - size + 1):
-        if list(haystack[start:start + size]) == list(needle):
-            yield start
+    return [start for start in range(len(haystack) - size + 1) if tuple(haystack[start:start + size]) == tuple(needle)]
 
 
 def _negated(clause: Sequence[str], start: int, size: int, wording: Wording) -> bool:
@@ -141,94 +146,54 @@ def _cancelled(following: Sequence[str], wording: Wording) -> bool:
     return any(word in wording.negation_cancellers for word in following)
 
 
-@dataclass(frozen=True)
-class _Vocabulary:
-    """One question's answers as word lists, prepared once."""
-
-    phrases: tuple[tuple[str, tuple[str, ...]], ...]   # (option id, phrase words)
-    exact: dict[str, str]                               # label/id/number key -> option id
-    known_words: tuple[str, ...]
-    fuzzy_targets: tuple[tuple[str, str], ...]          # (option id, label or long phrase key)
-
-    @classmethod
-    def of(cls, question: Question, wording: Wording, key: Callable[[str], str]) -> _Vocabulary:
-        phrases: list[tuple[str, tuple[str, ...]]] = []
-        exact: dict[str, str] = {}
-        targets: list[tuple[str, str]] = []
-        for number, option in enumerate(question.choices, start=1):
-            exact[str(number)] = option.id
-            exact[compact(option.label)] = option.id
-            exact[compact(option.id)] = option.id
-            targets.append((option.id, key(option.label)))
-            for phrase in option.phrases:
-                phrase_words = tuple(key(phrase).split())
-                if phrase_words:
-                    phrases.append((option.id, phrase_words))
-                    if len(phrase_words) >= 2:
-                        targets.append((option.id, " ".join(phrase_words)))
-        known = sorted({word for _, phrase_words in phrases for word in phrase_words
-                        if len(word) >= MIN_TYPO_WORD and word not in wording.negators})
-        return cls(tuple(phrases), exact, tuple(known), tuple(targets))
-
-
-def compact(text: str) -> str:
-    """Letters and digits only, lower-case: how a typed label is compared with the button's."""
-    return "".join(character for character in text.casefold() if character.isalnum())
-
-
-@dataclass
-class _Evidence:
-    """Words of the reply covered by each option's phrases, in which part of the reply (a
-    contrast word starts a new part), and the options negated somewhere."""
-
-    covered: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
-    part: dict[str, int] = field(default_factory=dict)
-    against: set[str] = field(default_factory=set)
-
-    def candidates(self, exact: _Evidence) -> list[str]:
-        """Options with evidence for them: said last (after a "but") first, then most words
-        as typed, then most words after typo correction."""
-        scored = [option_id for option_id, spots in self.covered.items() if spots]
-        return sorted(scored, key=lambda option_id: (
-            -self.part[option_id], -len(exact.covered.get(option_id, ())), -len(self.covered[option_id])))
-
-    def joined(self, corrected: _Evidence) -> _Evidence:
-        """This evidence plus what typo correction found; negations count only as typed."""
-        covered = {option_id: set(spots) for option_id, spots in self.covered.items()}
-        part = dict(self.part)
-        for option_id, spots in corrected.covered.items():
-            covered.setdefault(option_id, set()).update(spots)
-            part[option_id] = max(part.get(option_id, 0), corrected.part[option_id])
-        return _Evidence(covered, part, set(self.against))
-
-
 class Interpreter:
-    """Reads typed replies against one loaded content; holds no per-chat state."""
+    """Reads typed messages against one loaded content and its model; holds no per-chat state."""
 
-    def __init__(self, content: Content) -> None:
+    def __init__(self, content: Content, thresholds: Thresholds = DEFAULT) -> None:
         self._content = content
         self._wording = wording = content.wording
-        self._vocabularies = {question.id: _Vocabulary.of(question, wording, self._known_key)
+        self._model = content.model
+        self.thresholds = thresholds
+        self._exact: dict[str, dict[str, str]] = {}
+        for question in content.questions:
+            exact = self._exact[question.id] = {}
+            for number, option in enumerate(question.choices, start=1):
+                exact[str(number)] = option.id
+                exact[compact(option.label)] = option.id
+                exact[compact(option.id)] = option.id
+        #: Each question's option phrases as words, for the negation rule.
+        self._phrases: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+            question.id: tuple((option.id, tuple(self._known_key(phrase).split()))
+                               for option in question.options for phrase in (option.label, *option.phrases)
+                               if self._known_key(phrase)) for question in content.questions}
+        self._phrase_owner = {question.id: {" ".join(phrase): option_id
+                                            for option_id, phrase in self._phrases[question.id]}
                               for question in content.questions}
-        self._command_phrases: dict[str, str] = {}
-        self._prefixes: list[tuple[tuple[str, ...], str]] = []
-        for name, command_words in content.commands.items():
-            for phrase in command_words.phrases:
-                self._command_phrases[self._known_key(phrase)] = name
-            for prefix in command_words.path_prefixes:
-                self._prefixes.append((tuple(words(prefix, wording)), name))
-        self._prefixes.sort(key=lambda item: -len(item[0]))  # longest prefix first
+        self._not_sure = {self._known_key(phrase) for question in content.questions[:1]
+                          for phrase in (question.not_sure.label, *question.not_sure.phrases)}
+        self._slash_free = {self._known_key(phrase): name for name, words_ in content.commands.items()
+                            for phrase in words_.phrases}
+        self._prefixes = sorted(((tuple(words(prefix, wording)), name) for name, words_ in content.commands.items()
+                                 for prefix in words_.path_prefixes), key=lambda item: -len(item[0]))
         self._aliases: dict[str, str] = {}
         for path in content.paths.values():
             for alias in (path.id.replace("_", " "), path.name, *path.aliases):
                 self._aliases[self._known_key(alias)] = path.id
+        self._classes = frozenset(content.model.classes) if content.model else frozenset()
+        self._general = tuple(name for name in sorted(self._classes) if not is_answer(name))
+        self._everything = frozenset(self._classes)
+        self._general_set = frozenset(self._general)
+        self._open_sets = {question.id: self._general_set | frozenset(self.answer_classes(question))
+                           for question in content.questions}
+        #: Class positions per allowed set, computed once per set (a handful exist).
+        self._indices: dict[frozenset[str], tuple[int, ...]] = {}
 
     def _known_key(self, text: str) -> str:
         """The phrase key of a content phrase: as the loader computed it, else computed now."""
         found = self._content.phrase_keys.get(text)
         return found if found is not None else phrase_key(text, self._wording)
 
-    # -- paths and commands ----------------------------------------------------------------
+    # -- paths -----------------------------------------------------------------------------
     def path_named(self, text: str) -> str | None:
         """The path a name refers to, forgiving case, plurals and typos; None if none."""
         key = phrase_key(text, self._wording)
@@ -244,113 +209,157 @@ class Interpreter:
         found = process.extractOne(key, list(self._aliases), scorer=fuzz.ratio, score_cutoff=PATH_SIMILARITY)
         return self._aliases[found[0]] if found else None
 
-    def command(self, text: str, fuzzy: bool = False) -> Event | None:
-        """A command said in plain words as the whole message, if it is one."""
+    # -- reading ---------------------------------------------------------------------------
+    def answer_classes(self, question: Question) -> tuple[str, ...]:
+        """The classes that answer ``question``: its options and "not sure"."""
+        return (*(labels.answer(question.id, option.id) for option in question.options), labels.UNSURE)
+
+    def probabilities(self, text: str, question: Question | None) -> dict[str, float]:
+        """The model's calibrated probabilities over the classes open where the person is."""
+        if self._model is None:
+            return {}
+        allowed = self._general_set if question is None else self._open_sets[question.id]
+        return self._softmax(self._model.scores(text), allowed)
+
+    def _softmax(self, scores: list[float], allowed: frozenset[str]) -> dict[str, float]:
+        """Probabilities over ``allowed`` (the class positions of each allowed set are kept)."""
+        model = self._model
+        assert model is not None
+        chosen = self._indices.get(allowed)
+        if chosen is None:
+            chosen = self._indices[allowed] = model.indices(allowed)
+        return softmax(scores, model.classes, chosen, model.temperature)
+
+    def read(self, text: str, question: Question | None, open_questions: Sequence[Question] = (),
+             can_correct: bool = False) -> Understanding:
+        """Understand ``text`` typed while ``question`` is asked (None: no question is open).
+        ``open_questions``: unanswered questions whose answers the message may also state;
+        ``can_correct``: a previous answer exists that "no, I meant ..." would correct."""
+        text = text.strip()
+        if not text:
+            return NOTHING
         key = phrase_key(text, self._wording)
-        if not key:
-            return None
-        name = self._command_phrases.get(key)
-        if name is not None:
-            return command_event(COMMANDS_BY_NAME[name])
+        if question is not None:
+            option_id = self._exact[question.id].get(compact(text))
+            if option_id is not None:
+                return Understanding(Reading.ANSWER, (option_id,), "exact")
+            if key in self._not_sure:
+                return Understanding(Reading.ANSWER, (NOT_SURE,), "not sure")
+            option_id = self._phrase_owner[question.id].get(key)
+            if option_id is not None:  # one of the option's own listed phrases, said as the whole message
+                return Understanding(Reading.ANSWER, (option_id,), "phrase")
+            if key.isdigit():  # a number that is no option's: asked again, never guessed at
+                return NOTHING
+        if can_correct:
+            for start in self._wording.corrections:
+                if key == start or key.startswith(start + " "):
+                    return Understanding(Reading.CORRECT, how="correction", rest=_after_words(text, len(start.split())))
+        name = self._slash_free.get(key)
+        if name is not None and name != "start":  # a command's own words, said exactly
+            return Understanding(Reading.COMMAND, event=command_event(COMMANDS_BY_NAME[name]), how="exact")
         tokens = key.split()
-        for prefix, prefix_name in self._prefixes:
+        for prefix, prefix_name in self._prefixes:  # "what is" + a path's name, typos forgiven
             if len(tokens) > len(prefix) and tuple(tokens[:len(prefix)]) == prefix:
                 path_id = self.path_named(" ".join(tokens[len(prefix):]))
                 if path_id is not None:
-                    return command_event(COMMANDS_BY_NAME[prefix_name], path_id)
-        if fuzzy and len(key) >= MIN_FUZZY_COMMAND:
-            found = process.extractOne(key, list(self._command_phrases), scorer=fuzz.ratio,
-                                       score_cutoff=COMMAND_SIMILARITY)
-            if found:
-                return command_event(COMMANDS_BY_NAME[self._command_phrases[found[0]]])
-        return None
-
-    # -- answers ---------------------------------------------------------------------------
-    def read(self, text: str, question: Question | None) -> Understanding:
-        """Understand ``text`` typed while ``question`` is asked (None: no question is open)."""
-        if question is not None:
-            vocabulary = self._vocabularies[question.id]
-            option_id = vocabulary.exact.get(compact(text))
-            if option_id is not None:
-                return Understanding(Reading.ANSWER, (option_id,), "exact")
-        event = self.command(text)
-        if event is not None:
-            return Understanding(Reading.COMMAND, event=event)
-        if question is not None:
-            understood = self._read_answer(text, self._vocabularies[question.id])
-            if understood is not NOTHING:
-                return understood
-        event = self.command(text, fuzzy=True)
-        if event is not None:
-            return Understanding(Reading.COMMAND, event=event)
-        return NOTHING
-
-    def _read_answer(self, text: str, vocabulary: _Vocabulary) -> Understanding:
-        """Phrases in the reply as typed, and after correcting typos; only an option found in
-        the reply as typed, alone and not negated, is taken."""
-        parts = clauses(text, self._wording)
-        exact = self._evidence(parts, vocabulary)
-        corrected = [self._correct(part, vocabulary) for part in parts]
-        evidence = exact.joined(self._evidence(corrected, vocabulary)) if corrected != parts else exact
-        ranked = evidence.candidates(exact)
-        if ranked:
-            best = ranked[0]
-            if len(ranked) == 1 and best not in evidence.against and best in exact.covered:
-                return Understanding(Reading.ANSWER, (best,), "phrase")
-            how = "phrase" if evidence is exact else "typo"
-            return Understanding(Reading.SUGGEST, tuple(ranked[:MAX_CANDIDATES]), how)
-        return self._resemblance(" ".join(word for part in parts for word in part), vocabulary)
-
-    def _evidence(self, parts: list[list[str]], vocabulary: _Vocabulary) -> _Evidence:
-        """Every phrase found; a phrase inside a longer phrase of another option does not count
-        ("no" inside "no idea", "risk" inside "not much risk")."""
-        evidence = _Evidence()
-        part_number = 0
-        for clause_number, clause in enumerate(parts):
-            part_of_word = []
-            for word in clause:
-                part_number += word in self._wording.contrasts
-                part_of_word.append(part_number)
-            found = [(option_id, start, len(phrase_words))
-                     for option_id, phrase_words in vocabulary.phrases for start in _find(phrase_words, clause)]
-            for option_id, start, size in found:
-                if any(other_size > size and other_start <= start and start + size <= other_start + other_size
-                       for _, other_start, other_size in found):
-                    continue
-                if _negated(clause, start, size, self._wording):
-                    evidence.against.add(option_id)
-                    continue
-                spots = evidence.covered.setdefault(option_id, set())
-                spots.update((clause_number, start + offset) for offset in range(size))
-                evidence.part[option_id] = max(evidence.part.get(option_id, 0), part_of_word[start])
-        return evidence
-
-    def _correct(self, clause: list[str], vocabulary: _Vocabulary) -> list[str]:
-        """Each unknown word replaced by the known word it most resembles, if close enough."""
-        known = set(vocabulary.known_words)
-        fixed = []
-        for word in clause:
-            common = self._wording.common_words
-            if len(word) >= MIN_TYPO_WORD and word not in known and word not in common and not word.isdigit():
-                found = process.extractOne(word, vocabulary.known_words, scorer=OSA.normalized_similarity,
-                                           score_cutoff=TYPO_SIMILARITY)
-                fixed.append(found[0] if found else word)
-            else:
-                fixed.append(word)
-        return fixed
-
-    @staticmethod
-    def _resemblance(key: str, vocabulary: _Vocabulary) -> Understanding:
-        if not key:
+                    return Understanding(Reading.COMMAND, how="exact",
+                                         event=command_event(COMMANDS_BY_NAME[prefix_name], path_id))
+        if self._model is None:
             return NOTHING
-        best: dict[str, float] = {}
-        for option_id, target in vocabulary.fuzzy_targets:
-            similarity = fuzz.ratio(key, target)
-            if similarity >= FUZZY_OFFER and similarity > best.get(option_id, 0):
-                best[option_id] = similarity
-        if not best:
-            return NOTHING
-        ranked = sorted(best, key=lambda option_id: -best[option_id])
-        if len(ranked) == 1 and best[ranked[0]] >= FUZZY_TAKE:
-            return Understanding(Reading.ANSWER, (ranked[0],), "fuzzy")
-        return Understanding(Reading.SUGGEST, tuple(ranked[:MAX_CANDIDATES]), "fuzzy")
+        parts = [self._model.clause_sums(clause) for clause in self._model.clauses(text)]
+        if self._model.known_share(parts) < self.thresholds.known:  # "مرحبا", "👩‍💻🚀🔥": nothing to go on
+            return Understanding(Reading.NOTHING, how="unknown words")
+        others = [q for q in open_questions if q is not question]
+        facts, stating = self._facts(parts, others) if others else ([], set())
+        kept = [sums for number, sums in enumerate(parts) if number not in stating] or parts
+        scores = self._model.scores_of(kept)  # the message less the clauses that stated other answers
+        allowed = self._general_set if question is None else self._open_sets[question.id]
+        decision = decide(self._softmax(scores, allowed),
+                          self.answer_classes(question) if question is not None else (), self.thresholds,
+                          self._softmax(scores, self._everything))
+        if decision.act in (Act.TAKE, Act.OFFER) and question is not None:
+            negated = self.negated_options(text, question)
+            chosen = tuple(option for name in decision.labels if (option := _option_of(name)) not in negated)
+            if decision.act is Act.TAKE and chosen:
+                return Understanding(Reading.ANSWER, chosen, "model", facts=tuple(facts))
+            if not chosen:  # "I don't like uneven income": whatever the model says, not that one
+                ranked = self._softmax(scores, self._open_sets[question.id])
+                chosen = tuple(option for option in sorted((o.id for o in question.options),
+                                                           key=lambda o: -ranked.get(labels.answer(question.id, o), 0.0))
+                               if option not in negated)[:2]
+            return Understanding(Reading.SUGGEST, chosen, "model", facts=tuple(facts))
+        if decision.act is Act.ACT:
+            return self._acting(decision.labels[0], facts)
+        return Understanding(Reading.NOTHING, how="model", facts=tuple(facts))
+
+    def negated_options(self, text: str, question: Question) -> set[str]:
+        """Options whose own words the message says only under a negation ("not much risk",
+        "own boss is not for me"): a rule, since a linear model weighs "uneven income" the same
+        with or without the "don't" before it."""
+        said: set[str] = set()
+        against: set[str] = set()
+        for clause in clauses(text, self._wording):
+            for option_id, phrase in self._phrases[question.id]:
+                for start in _find(phrase, clause):
+                    (against if _negated(clause, start, len(phrase), self._wording) else said).add(option_id)
+        return against - said
+
+    def _acting(self, name: str, facts: Sequence[Answer]) -> Understanding:
+        label = Label.parse(name)
+        if label.kind == labels.COMMAND and label.first in COMMANDS_BY_NAME:
+            return Understanding(Reading.COMMAND, event=command_event(COMMANDS_BY_NAME[label.first]), how="model")
+        if label.kind == labels.CHANGE:
+            return Understanding(Reading.COMMAND, event=Event(EventKind.CHANGE, question=label.first), how="model")
+        if label.kind == labels.EXPLAIN:
+            return Understanding(Reading.COMMAND, event=Event(EventKind.EXPLAIN, text=label.first), how="model")
+        if label.kind == labels.LANGUAGE:
+            return Understanding(Reading.COMMAND, event=Event(EventKind.LANGUAGE, text=label.first), how="model")
+        if label.kind == labels.TOPIC:
+            return Understanding(Reading.TOPIC, topic=label.first, how="model")
+        if label.kind == labels.UNCOVERED:
+            return Understanding(Reading.TOPIC, topic="", how="model")
+        if label.kind == labels.CHAT:
+            return Understanding(Reading.CHAT, topic=label.first, how="model", facts=tuple(facts))
+        return Understanding(Reading.NOTHING, how="model", facts=tuple(facts))
+
+    # -- several facts in one message ------------------------------------------------------
+    def facts(self, text: str, questions: Sequence[Question]) -> list[Answer]:
+        """Answers to ``questions`` stated in clauses of ``text`` that the model is sure of, one
+        per question (the surest); "not sure" is never a fact."""
+        if self._model is None or not questions:
+            return []
+        return self._facts([self._model.clause_sums(clause) for clause in self._model.clauses(text)], questions)[0]
+
+    def _facts(self, parts: Sequence[ClauseSums], questions: Sequence[Question]) -> tuple[list[Answer], set[int]]:
+        """(facts, the positions of the clauses that stated them)."""
+        assert self._model is not None
+        open_answers = {labels.answer(q.id, o.id): (q.id, o.id) for q in questions for o in q.options}
+        allowed = self._general_set | frozenset(open_answers)
+        best: dict[str, tuple[float, str, int]] = {}
+        for number, sums in enumerate(parts):
+            if self._model.known_share([sums]) < self.thresholds.known:
+                continue
+            probabilities = self._softmax(self._model.scores_of([sums]), allowed)
+            top = max(probabilities, key=probabilities.__getitem__)
+            if top in open_answers and probabilities[top] >= self.thresholds.fact:
+                question_id, option_id = open_answers[top]
+                if probabilities[top] > best.get(question_id, (0.0, "", 0))[0]:
+                    best[question_id] = (probabilities[top], option_id, number)
+        order = {q.id: index for index, q in enumerate(self._content.questions)}
+        chosen = sorted(best, key=order.__getitem__)
+        return [(question_id, best[question_id][1]) for question_id in chosen], {best[q][2] for q in chosen}
+
+    def clauses(self, text: str) -> list[str]:
+        """The message's clauses as the model reads them (at punctuation, and before "and", "but")."""
+        return [clause.text for clause in self._model.clauses(text)] if self._model is not None else [text]
+
+
+def _option_of(name: str) -> str:
+    """The option id of an answer class ("unsure" for Not sure)."""
+    return NOT_SURE if name == labels.UNSURE else Label.parse(name).second
+
+
+def _after_words(text: str, count: int) -> str:
+    """``text`` without its first ``count`` words (the correction's own words)."""
+    found = list(re.finditer(r"\w+", text))
+    return text[found[count - 1].end():].strip(" ,.:;!-") if len(found) >= count else ""

@@ -341,3 +341,43 @@ class Views:
         ]
         buttons = ((self._result_button("button_back_to_result", EventKind.START, "/start"),),) if with_buttons else ()
         return Reply(tuple(spans), buttons, Role.INFO)
+
+    # -- questions about the paths, small talk, several facts --------------------------------
+    def topic_answer(self, topic_id: str) -> Reply:
+        """The article's own sentences that answer a question about the paths, attributed."""
+        spans = [Span(self._texts["topic_title"] + "\n", Style.BOLD),
+                 *self._quotes(self._content.topics[topic_id], Style.QUOTE)]
+        return Reply(tuple(spans), (), Role.INFO)
+
+    def uncovered(self) -> Reply:
+        """An honest "the article doesn't cover that", with what it does cover."""
+        return self.text("topic_uncovered")
+
+    def chat(self, kind: str) -> Reply:
+        """A short reply to small talk."""
+        return self.text(f"chat_{kind}", total=len(self._content.questions), title=self._content.article_title)
+
+    def facts_noted(self, facts: Sequence[Answer], generation: int) -> Reply:
+        """Answers taken from the person's message, said back with a button to ask each again."""
+        lines, rows = [self._texts["facts_noted"]], []
+        for question_id, option_id in facts:
+            question = self._content.question(question_id)
+            option = question.option(option_id) if question else None
+            if question is None or option is None:
+                continue
+            lines.append("• " + self._texts.render("fact_line", topic=question.topic, label=option.label))
+            event = Event(EventKind.REOPEN, question=question_id, generation=generation, via_button=True)
+            rows.append((Button(self._texts.render("button_fact", topic=question.topic), event),))
+        lines.append(self._texts["facts_outro"])
+        return Reply((Span("\n".join(lines)),), tuple(rows), Role.INFO)
+
+    def whatif(self, flip: Flip | None) -> Reply:
+        """What would change the result (the smallest change), or that it is robust."""
+        return Reply((Span(self._texts["whatif_title"] + "\n", Style.BOLD), Span(self._flip_line(flip))), (), Role.INFO)
+
+    def forget_confirmation(self, generation: int) -> Reply:
+        """ "Delete everything?" with a button that does it (for this quiz only) and one that keeps everything."""
+        forget = Event(EventKind.FORGET, generation=generation, via_button=True)
+        rows = ((Button(self._texts["button_forget_yes"], forget, shortcut="/forget"),),
+                (self._result_button("button_forget_no", EventKind.START, "/start"),))
+        return Reply((Span(self._texts["forget_confirm"]),), rows, Role.INFO)

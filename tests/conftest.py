@@ -88,7 +88,8 @@ def content_copy(tmp_path: Path) -> Path:
     """A writable copy of the shipped content/ directory (data files only)."""
     target = tmp_path / "content"
     shutil.copytree(default_content_dir(), target, ignore=lambda folder, names: [
-        name for name in names if not (name.endswith((".yaml", ".txt")) or name == "catalogues")])
+        name for name in names
+        if not (name.endswith((".yaml", ".txt", ".json")) or name in ("catalogues", "nlu", "corpora", "en", "es", "pt", "ru"))])
     return target
 
 

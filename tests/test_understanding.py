@@ -1,222 +1,177 @@
-"""Understanding typed replies: the labelled corpus (tests/data/answer_corpus.yaml), negation,
-typos, "Not sure", "Did you mean", and commands in plain words, through the engine."""
+"""Understanding typed messages: the held-out test split's figures per language (floors under the
+targets), the decision policy on crafted cases, the precise rules kept beside the model, and the
+shipped weights being current."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import subprocess
 
 import pytest
-import yaml
 
+from bot.nlu_eval import seen_key, split_examples, trained_texts
+from bot.nlu_training import Corpora, read_corpora
 from dialogs.content import NOT_SURE, Content
-from dialogs.engine import DialogEngine
-from dialogs.events import Event, EventKind
-from dialogs.replies import Role
-from dialogs.session import EXPLAINING, NEW, RESULT, Session
+from dialogs.content_loader import default_content_dir, load_languages
+from dialogs.nlu.evaluation import Figures, evaluate
+from dialogs.nlu.features import FeatureConfig
+from dialogs.nlu.policy import Act, decide
 from dialogs.understanding import Interpreter, Reading
-from tests.conftest import all_text, first_options, session_at
-from tests.corpus import score_corpus
+from tests.conftest import PYTHON
 
-CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "answer_corpus.yaml").read_text(encoding="utf-8"))["questions"]
-MIN_UNDERSTOOD = 0.90
+LANGUAGES = ("en", "es", "pt", "ru")
+
+#: Floors under the held-out test split's figures (python -m bot eval prints them; the README and
+#: the closing note give the measured values). A regression of the model or the policy fails here.
+FLOORS = {
+    "answers_understood": 0.85,
+    "commands": 0.80,
+    "topics_answered": 0.75,
+    "uncovered_declined": 0.65,
+    "facts_filled": 0.60,
+}
+#: Ceilings: answers taken wrong, and facts filled wrong (these are said back, never silent).
+CEILINGS = {"answers_wrong": 0.02, "facts_wrong": 0.10}
 
 
 @pytest.fixture(scope="module")
-def interpreter(content: Content) -> Interpreter:
-    return Interpreter(content)
+def contents() -> dict[str, Content]:
+    return dict(load_languages())
 
 
-def test_corpus_is_varied_enough(content: Content) -> None:
-    for question in content.questions:
-        replies = CORPUS[question.id]
-        for option in question.options:
-            assert len(replies[option.id]) >= 6, (question.id, option.id)
-        assert replies["none"] and replies["not_sure"]
+@pytest.fixture(scope="module")
+def test_figures(contents: dict[str, Content]) -> dict[str, Figures]:
+    return {language: evaluate(contents[language], *split_examples(language, "test", default_content_dir()))
+            for language in LANGUAGES}
 
 
-def test_corpus_understood_with_no_silent_wrong_answer(content: Content, interpreter: Interpreter) -> None:
-    """At least 90% of replies understood (taken, or offered first in "Did you mean"); an
-    option the person did not mean is never taken; replies meaning nothing are never taken."""
-    scored = score_corpus(content, CORPUS)
-    total, understood, taken, wrong = scored.total, scored.understood, scored.taken, scored.wrong
-    print(f"\ncorpus: {understood}/{total} understood ({understood / total:.1%}), {taken} taken, {len(wrong)} wrong")
-    assert not wrong, wrong
-    assert understood / total >= MIN_UNDERSTOOD
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("figure", sorted(FLOORS))
+def test_held_out_figures_stay_above_their_floors(test_figures: dict[str, Figures], language: str, figure: str) -> None:
+    rate = getattr(test_figures[language], figure)
+    assert rate.total >= 10, f"the {language} test split has too few examples for {figure}"
+    assert rate.value >= FLOORS[figure], f"{language} {figure}: {rate}"
 
 
-@pytest.mark.parametrize(
-    ("question_id", "text", "option_id"),
-    [
-        ("risk", "i'd rather have a steady paycheck", "predictable"),
-        ("risk", "ups and downs don't bother me", "variable_ok"),
-        ("risk", "uneven incom is fine", "variable_ok"),
-        ("risk", "not much risk please", "predictable"),
-        ("risk", "I don't mind uneven income", "variable_ok"),
-        ("autonomy", "being my own boss is not for me, i want an employer", "structure"),
-        ("income", "yes and I'm keeping it", "keep_job"),
-        ("learning", "no idea", NOT_SURE),
-        ("learning", "dunno", NOT_SURE),
-        ("time", "skip", NOT_SURE),
-        ("time", "4", NOT_SURE),
-        ("time", "Not sure", NOT_SURE),
-    ],
-)
-def test_clear_replies_are_taken(content: Content, interpreter: Interpreter, question_id: str, text: str,
-                                 option_id: str) -> None:
-    reading = interpreter.read(text, content.question(question_id))
-    assert (reading.reading, reading.options) == (Reading.ANSWER, (option_id,))
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("figure", sorted(CEILINGS))
+def test_wrong_readings_stay_under_their_ceilings(test_figures: dict[str, Figures], language: str, figure: str) -> None:
+    rate = getattr(test_figures[language], figure)
+    assert rate.total >= 10
+    assert rate.value <= CEILINGS[figure], f"{language} {figure}: {rate}"
 
 
-def test_negation_never_selects_the_negated_option(content: Content, interpreter: Interpreter) -> None:
-    question = content.question("risk")
-    for text in ("not much risk please", "i don't like uneven income", "no ups and downs"):
-        reading = interpreter.read(text, question)
-        assert "variable_ok" not in reading.options[:1], text
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_shipped_weights_were_trained_on_the_current_corpora(contents: dict[str, Content], language: str) -> None:
+    """Editing a corpus, an option's phrases, the features or the negation words without
+    running ``make train`` fails here."""
+    content = contents[language]
+    assert content.model is not None
+    corpora: Corpora = read_corpora(default_content_dir(), content)
+    assert corpora.sha256(content.model.config, content) == content.model.corpus_sha256, \
+        f"content/nlu/{language}.json is stale: run make train"
 
 
-def test_two_options_in_one_reply_ask_did_you_mean(content: Content, interpreter: Interpreter) -> None:
-    reading = interpreter.read("I have a job but I want to leave it", content.question("income"))
-    assert reading.reading is Reading.SUGGEST
-    assert reading.options[0] == "ready_to_leave"  # what follows "but" is what the person means most
-    assert "keep_job" in reading.options
+def test_the_test_split_is_what_the_model_never_saw(contents: dict[str, Content]) -> None:
+    """Replies of the blind writer that a training writer happened to write word for word are
+    left out of the figures; several hundred remain in every language."""
+    for language in LANGUAGES:
+        seen = trained_texts(language, default_content_dir())
+        held_out, multi = split_examples(language, "test", default_content_dir())
+        assert not [example.text for example in held_out if seen_key(example.text) in seen]
+        assert len(held_out) >= 250 and len(multi) >= 15, (language, len(held_out), len(multi))
 
 
-# -- through the engine ------------------------------------------------------------------------
-def typed(engine: DialogEngine, session: Session, text: str):  # type: ignore[no-untyped-def]
-    return engine.handle(session, Event(EventKind.TEXT, text=text))
+def test_reading_needs_no_training_library(tmp_path: object) -> None:
+    script = ("import sys\nfrom dialogs.content_loader import load_content\nfrom dialogs.understanding import Interpreter\n"
+              "c = load_content(); Interpreter(c).read('i write sql all day', c.questions[0])\n"
+              "print(sorted(m for m in ('sklearn', 'numpy', 'scipy') if m in sys.modules))\n")
+    done = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
-def test_taken_reply_says_what_was_understood(content: Content, engine: DialogEngine) -> None:
-    session = session_at(content, first_options(content, 1))
-    outcome = typed(engine, session, "ups and downs don't bother me")
-    label = content.question("risk").option("variable_ok").label  # type: ignore[union-attr]
-    assert outcome.session.answers[-1] == ("risk", "variable_ok")
-    assert content.texts.render("understood", label=label) in all_text(outcome)
+# -- the policy on crafted probabilities --------------------------------------------------------
+ANSWERS = ("answer:risk:predictable", "answer:risk:variable_ok", "answer:risk:safe_base", "unsure")
 
 
-def test_exact_labels_and_numbers_are_not_acknowledged_twice(content: Content, engine: DialogEngine) -> None:
-    session = session_at(content, first_options(content, 1))
-    outcome = typed(engine, session, "2")
-    assert outcome.session.answers[-1] == ("risk", content.questions[1].options[1].id)
-    assert content.texts["understood"].split("{")[0] not in all_text(outcome)
+def test_a_sure_answer_well_ahead_is_taken() -> None:
+    decision = decide({"answer:risk:predictable": 0.98, "answer:risk:variable_ok": 0.01, "none": 0.01}, ANSWERS)
+    assert (decision.act, decision.labels) == (Act.TAKE, ("answer:risk:predictable",))
 
 
-def test_did_you_mean_offers_buttons_and_changes_nothing(content: Content, engine: DialogEngine) -> None:
-    session = session_at(content, first_options(content, 5))
-    outcome = typed(engine, session, "I have a job but I want to leave it")
-    assert not outcome.changed and outcome.session == session
-    (reply,) = outcome.replies
-    assert reply.role is Role.INFO
-    events = [b.event for row in reply.buttons for b in row]
-    assert [e.option for e in events][:2] == ["ready_to_leave", "keep_job"]
-    assert {(e.kind, e.question, e.generation) for e in events} == {(EventKind.ANSWER, "income", session.generation)}
-    # Pressing a candidate answers the question.
-    pressed = engine.handle(session, events[0])
-    assert pressed.session.answers[-1] == ("income", "ready_to_leave")
-    # The same button after the quiz moved on is stale and changes nothing.
-    stale = engine.handle(pressed.session, events[1])
-    assert not stale.changed and stale.notice == content.texts["stale_button"]
-    # Typing the candidate's number (as on the question) works as well.
-    by_number = typed(engine, session, "2")
-    assert by_number.session.answers[-1] == ("income", content.question("income").options[1].id)  # type: ignore[union-attr]
+def test_two_options_equally_likely_are_offered_both() -> None:
+    decision = decide({"answer:risk:predictable": 0.46, "answer:risk:safe_base": 0.44, "none": 0.1}, ANSWERS)
+    assert (decision.act, decision.labels) == (Act.OFFER, ("answer:risk:predictable", "answer:risk:safe_base"))
+
+
+def test_a_sure_answer_close_to_a_command_is_offered_not_taken() -> None:
+    decision = decide({"answer:risk:predictable": 0.72, "command:restart": 0.25, "none": 0.03}, ANSWERS)
+    assert decision.act is Act.OFFER
+
+
+def test_off_topic_is_asked_again() -> None:
+    decision = decide({"none": 0.84, "answer:risk:predictable": 0.01, "command:help": 0.15}, ANSWERS)
+    assert decision.act is Act.ASK
+
+
+def test_a_command_is_acted_on_only_when_sure() -> None:
+    assert decide({"command:restart": 0.9, "none": 0.1}, ANSWERS).act is Act.ACT
+    assert decide({"command:restart": 0.2, "command:back": 0.2, "none": 0.6}, ANSWERS).act is Act.ASK
+
+
+# -- the trained model on crafted sentences -----------------------------------------------------
+@pytest.fixture(scope="module")
+def english(contents: dict[str, Content]) -> Interpreter:
+    return Interpreter(contents["en"])
 
 
 @pytest.mark.parametrize(
-    ("text", "kind", "path"),
+    ("question_id", "text", "never"),
     [
-        ("start over", EventKind.RESTART, ""), ("Restart!", EventKind.RESTART, ""), ("strat over", EventKind.RESTART, ""),
-        ("go back", EventKind.BACK, ""), ("back", EventKind.BACK, ""),
-        ("why?", EventKind.WHY, ""), ("Help", EventKind.HELP, ""),
-        ("what is hybrid?", EventKind.EXPLAIN, "hybrid"),
-        ("tell me about side hustles", EventKind.EXPLAIN, "side_hustle"),
-        ("explain generative ai", EventKind.EXPLAIN, "generative_ai"),
-        ("What's a side hustel?", EventKind.EXPLAIN, "side_hustle"),
-        ("what is the hybird", EventKind.EXPLAIN, "hybrid"),
+        ("learning", "I'm not willing to invest in that kind of study at the moment", ("all_in", "step_by_step")),
+        ("income", "I have a job but I don't want to hold on to it", ("keep_job", "no_job")),
+        ("income", "i have a job but i want out", ("keep_job", "no_job")),
+        ("autonomy", "anything but a 9 to 5 with a boss", ("structure",)),
+        ("risk", "i don't like uneven income at all", ("variable_ok",)),
     ],
 )
-def test_plain_word_commands(content: Content, engine: DialogEngine, interpreter: Interpreter, text: str,
-                             kind: EventKind, path: str) -> None:
-    for question in (None, *content.questions):
-        reading = interpreter.read(text, question)
-        assert reading.reading is Reading.COMMAND and reading.event is not None, (text, question)
-        assert reading.event.kind is kind
-        assert engine.path_id(reading.event.text) == path
+def test_negation_and_contrast_never_take_the_opposite(contents: dict[str, Content], english: Interpreter,
+                                                       question_id: str, text: str, never: tuple[str, ...]) -> None:
+    reading = english.read(text, contents["en"].question(question_id))
+    taken = reading.options[0] if reading.reading is Reading.ANSWER else None
+    assert taken not in never, (text, reading)
 
 
-def test_plain_words_do_what_the_command_does(content: Content, engine: DialogEngine) -> None:
-    mid = session_at(content, first_options(content, 3))
-    assert typed(engine, mid, "go back").session.answers == mid.answers[:2]
-    restarted = typed(engine, mid, "start over")
-    assert restarted.session.answers == () and restarted.session.generation != mid.generation
-    explained = typed(engine, mid, "what is hybrid?")
-    assert content.paths["hybrid"].summary in all_text(explained)
-    assert explained.session == mid  # the quiz goes on where it was
-    done = session_at(content, first_options(content))
-    why = typed(engine, done, "why?")
-    assert why.session.state == EXPLAINING
-    assert why.replies[0].plain_text == engine.handle(done, Event(EventKind.WHY)).replies[0].plain_text
+def test_off_topic_text_is_never_taken_as_an_answer(contents: dict[str, Content], english: Interpreter) -> None:
+    for question in contents["en"].questions:
+        for text in ("what's the weather like in paris", "asdfgh", "purple elephants"):
+            assert english.read(text, question).reading is not Reading.ANSWER, (text, question.id)
 
 
-def test_answers_win_over_plain_commands_where_they_could_be_confused(content: Content, interpreter: Interpreter) -> None:
-    """A reply that is an answer's exact label is an answer, whatever it says."""
-    for question in content.questions:
-        for option in question.choices:
-            reading = interpreter.read(option.label, question)
-            assert (reading.reading, reading.options) == (Reading.ANSWER, (option.id,))
+# -- precise rules beside the model -------------------------------------------------------------
+def test_numbers_labels_and_not_sure_are_taken_by_rule(contents: dict[str, Content], english: Interpreter) -> None:
+    for question in contents["en"].questions:
+        for number, option in enumerate(question.choices, start=1):
+            for text in (str(number), option.label, option.label.upper()):
+                reading = english.read(text, question)
+                assert (reading.reading, reading.options, reading.how) == (Reading.ANSWER, (option.id,), "exact")
+        assert english.read("not sure", question).options == (NOT_SURE,)
+        assert english.read("99", question).reading is Reading.NOTHING
 
 
-# -- "Not sure" in the dialog ---------------------------------------------------------------------
-@pytest.mark.parametrize("index", range(7))
-def test_not_sure_is_accepted_on_every_question(content: Content, engine: DialogEngine, index: int) -> None:
-    session = session_at(content, first_options(content, index))
-    reply = engine.handle(session, Event(EventKind.START)).replies[-1]
-    labels = [b.label for row in reply.buttons for b in row]
-    assert content.questions[index].not_sure.label in labels
-    outcome = typed(engine, session, "no idea")
-    assert outcome.session.answers[-1] == (content.questions[index].id, NOT_SURE)
+def test_every_command_phrase_of_the_content_is_that_command(contents: dict[str, Content]) -> None:
+    for content in contents.values():
+        interpreter = Interpreter(content)
+        for name, words in content.commands.items():
+            if name in ("start", "stats"):
+                continue
+            for phrase in words.phrases:
+                reading = interpreter.read(phrase, None)
+                assert reading.reading is Reading.COMMAND and reading.event is not None, (content.language, phrase)
 
 
-def test_all_unsure_says_there_is_not_enough_to_go_on(content: Content, engine: DialogEngine) -> None:
-    session = Session(chat_id=1)
-    session = engine.handle(session, Event(EventKind.START)).session
-    for _ in content.questions:
-        outcome = typed(engine, session, "not sure")
-        session = outcome.session
-    assert session.state == RESULT
-    (reply,) = [r for r in outcome.replies if r.role is Role.RESULT]
-    assert reply.plain_text == content.texts["result_all_unsure"]
-    assert [b.event.kind for row in reply.buttons for b in row] == [EventKind.RESTART]
-    assert all(content.paths[p].name not in reply.plain_text for p in content.paths)
-
-
-def test_result_names_the_unsure_answers_and_what_would_change_it(content: Content, engine: DialogEngine) -> None:
-    learning = content.question("learning")
-    assert learning is not None
-    answers = []
-    for question in content.questions:
-        best = max(question.options, key=lambda o: o.weights["generative_ai"] - o.weights["side_hustle"])
-        answers.append((question.id, NOT_SURE if question.id == "learning" else best.id))
-    result_text = engine.handle(session_at(content, answers), Event(EventKind.START)).replies[-1].plain_text
-    assert content.texts.render("result_unsure", topics=learning.topic) in result_text
-    assert learning.options[0].label in result_text  # "answering 'Yes, ...' on learning would ..."
-    ruled_out = [r for r in content.requirements if r.path == "generative_ai"][0]
-    assert ruled_out.unmet in result_text
-
-
-def test_unsure_that_changes_nothing_is_said_to_hold(content: Content, engine: DialogEngine) -> None:
-    answers = [(q.id, q.options[0].id) for q in content.questions]
-    answers[-1] = (answers[-1][0], NOT_SURE)
-    from dialogs.scoring import score
-    from dialogs.what_if import unsure_outlook
-    result, outlook = score(content, answers), unsure_outlook(content, answers)
-    text = engine.handle(session_at(content, answers), Event(EventKind.START)).replies[-1].plain_text
-    if outlook.holds:
-        assert content.texts.render("result_unsure_holds", path=content.paths[result.recommended].name) in text
-    else:
-        assert outlook.changer is not None and outlook.changer[1].label in text
-
-
-def test_text_before_the_quiz_is_still_a_greeting_unless_a_command(content: Content, engine: DialogEngine) -> None:
-    fresh = Session(chat_id=1)
-    assert typed(engine, fresh, "hello there friend").session.state != NEW
-    assert typed(engine, fresh, "help").session == fresh
+def test_feature_settings_are_stored_with_the_weights(contents: dict[str, Content]) -> None:
+    for content in contents.values():
+        assert content.model is not None
+        assert isinstance(content.model.config, FeatureConfig)
+        assert 0 < content.model.temperature < 10

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from dialogs.engine import DialogEngine
 from dialogs.machine import state_names
 from dialogs.session import Session
-from dialogs.sqlite_store import decode_answers, encode_answers
+from dialogs.sqlite_store import decode_answers, decode_prefilled, encode_answers
 from tests.e2e.harness import BotProcess
 from tests.e2e.update_strategies import (
     BLOCKED,
@@ -94,18 +94,27 @@ def quiz_fields(row: dict[str, Any] | None) -> tuple[Any, ...] | None:
 def session_problems(row: dict[str, Any], bot_message_ids: set[int]) -> list[str]:
     """Why a stored session row is invalid (empty when it is valid)."""
     problems: list[str] = []
+    def pairs(raw: Any) -> bool:
+        return isinstance(raw, list) and all(
+            isinstance(item, list) and len(item) == 2 and all(isinstance(part, str) for part in item) for item in raw)
+
     try:
         raw = json.loads(row["answers"])
-        well_formed = isinstance(raw, list) and all(
-            isinstance(item, list) and len(item) == 2 and all(isinstance(part, str) for part in item) for item in raw)
+        # Answers, or {"a": answers, "p": answers stated ahead of their question}.
+        well_formed = pairs(raw) or (isinstance(raw, dict) and set(raw) == {"a", "p"} and pairs(raw["a"])
+                                     and pairs(raw["p"]) and bool(raw["p"]))
     except ValueError:
         well_formed = False
-    if not well_formed or encode_answers(decode_answers(row["answers"])) != row["answers"]:
+    answers, prefilled = decode_answers(row["answers"]), decode_prefilled(row["answers"])
+    if not well_formed or encode_answers(answers, prefilled) != row["answers"]:
         problems.append(f"answers column is not a JSON list of [question, option] pairs: {row['answers']!r}")
-    session = Session(chat_id=row["chat_id"], state=row["state"], answers=decode_answers(row["answers"]),
+    session = Session(chat_id=row["chat_id"], state=row["state"], answers=answers,
                       generation=row["generation"], version=row["version"],
                       prompt_message_id=row["prompt_message_id"], created_at=row["created_at"],
-                      updated_at=row["updated_at"])
+                      updated_at=row["updated_at"], prefilled=prefilled)
+    stated = {question_id for question_id, _ in prefilled}
+    if stated & {question_id for question_id, _ in answers} or len(stated) != len(prefilled):
+        problems.append(f"an answer stated ahead of its question is also answered: {row['answers']!r}")
     if row["state"] not in STATES:
         problems.append(f"state {row['state']!r} is not a state of the machine")
     normalised = ENGINE.normalise(session)
@@ -386,7 +395,7 @@ async def test_long_emoji_and_right_to_left_text_get_the_hint(server: FakeBotApi
     user = server.user(user_id=2007)
     await start_quiz(user, answers=1)
     before = quiz_fields(session_row(bot, 2007))
-    long_text = ("Should I start a side hustle or learn AI? 🤔 " * 100)[:4000]
+    long_text = ("asdf qwerty zxcv 🤔 " * 100)[:4000]
     long_text += "x" * (4096 - len(long_text.encode("utf-16-le")) // 2)
     assert len(long_text.encode("utf-16-le")) // 2 == 4096
     texts = [
@@ -394,7 +403,7 @@ async def test_long_emoji_and_right_to_left_text_get_the_hint(server: FakeBotApi
         "👩‍💻🚀🔥🇺🇦🏳️‍🌈",
         "مرحبا، أريد أن أبدأ مشروعًا جانبيًا",
         "שלום, אני רוצה קריירה בבינה מלאכותית",
-        "\u202eevil override\u202c \u200f",
+        "\u202eqwerty zxcv\u202c \u200f",
         " \t\n\u200b ",
         "<b>1</b> & <script>",
     ]
@@ -441,7 +450,7 @@ async def test_stickers_photos_and_other_media_get_the_text_only_reply(server: F
 async def test_edited_message_changes_nothing_and_gets_no_reply(server: FakeBotApi, bot: BotProcess) -> None:
     user = server.user(user_id=2010)
     await start_quiz(user)
-    typed = await user.send_text("maybe")
+    typed = await user.send_text("asdf qwerty zxcv")
     await user.wait_for_message(HINT)
     await settle(user)
     before, mark = session_row(bot, 2010), user.mark()

@@ -33,7 +33,7 @@ async def test_token_never_reaches_logs_replies_or_storage(tmp_path: Path) -> No
         await user.send_command("/start")
         await user.wait_for_message("Question 1 of")
         await user.send_text(TOKEN)  # even a person typing the token must not get it stored
-        await user.wait_for_message(HINT)
+        await user.wait_for_message()  # whatever it is read as
         for option in (0, 1, 2):
             await user.send_text(str(option + 1))
         await user.wait_for_message("Question 4 of")
@@ -94,7 +94,7 @@ async def test_logs_are_one_line_per_event_without_message_texts(server: FakeBot
     await user.send_command("/start")
     await user.wait_for_message("Question 1 of")
     await user.send_text(secret_words)
-    await user.wait_for_message(HINT)
+    await user.wait_for_message()  # whatever they are read as
     await user.send_text("1")
     await user.wait_for_message("Question 2 of")
     await bot.stop()

@@ -83,7 +83,7 @@ async def test_typed_answers_and_hint(server: FakeBotApi, bot: BotProcess) -> No
     user = server.user(user_id=1002)
     await user.send_command("/start")
     question = await user.wait_for_message(is_question(1))
-    await user.send_text("what is this?")
+    await user.send_text("asdf qwerty zxcv")
     hint = await user.wait_for_message(HINT_START)
     again = await user.wait_for_message(is_question(1))
     assert again.message_id != question.message_id

@@ -1,0 +1,100 @@
+"""The trained linear model, applied in plain Python: a few dictionary lookups and additions.
+
+Weights come from ``content/nlu/<language>.json`` (written by ``python -m bot train``, checked by
+the content loader). A message's score for a class is the class's intercept plus the weights of
+the message's features (each occurrence counting 1/sqrt(number of occurrences), as in training);
+the weights of each clause are added up once (:meth:`LinearModel.clause_sums`), so the scores
+of the whole message and of any of its clauses come from the same sums. The probabilities are a
+softmax over the classes allowed where the person is, at the temperature fitted on the dev split
+(so that a 0.9 means right about nine times in ten).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from dialogs.nlu.features import Clause, FeatureConfig, clause_features, clauses
+
+#: A clause's known-feature count, feature count and per-class weight sums (LinearModel.clause_sums).
+ClauseSums = tuple[int, int, list[int]]
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """One language's classifier. ``weights`` maps a feature to its (class index, weight) pairs;
+    weights and intercepts are integers, to be multiplied by ``scale``."""
+
+    language: str
+    classes: tuple[str, ...]
+    intercepts: tuple[int, ...]
+    weights: Mapping[str, tuple[tuple[int, int], ...]]
+    scale: float
+    temperature: float
+    config: FeatureConfig
+    corpus_sha256: str
+    negators: frozenset[str] = frozenset()
+    #: Words before which a clause ends ("and", "but"), as in training.
+    breaks: frozenset[str] = frozenset()
+
+    def clauses(self, text: str) -> list[Clause]:
+        """The clauses of ``text`` as the model reads them."""
+        return clauses(text, self.breaks)
+
+    def clause_sums(self, clause: Clause) -> ClauseSums:
+        """How many of the clause's features the model knows, and their weights added up per class."""
+        weights = self.weights
+        added = [0] * len(self.intercepts)
+        hits = 0
+        found = clause_features(clause, self.config, self.negators)
+        for name in found:
+            row = weights.get(name)
+            if row is not None:
+                hits += 1
+                for index, weight in row:  # integers: summed exactly, scaled once in scores_of
+                    added[index] += weight
+        return hits, len(found), added
+
+    def scores_of(self, parts: Sequence[ClauseSums]) -> list[float]:
+        """Every class's raw score (logit) for the clauses whose sums are ``parts`` together."""
+        hits = sum(count for count, _, _ in parts)
+        share = self.scale / math.sqrt(hits) if hits else 0.0
+        scale = self.scale
+        if len(parts) == 1:
+            added = parts[0][2]
+        else:
+            added = [sum(column) for column in zip(*(sums for _, _, sums in parts))] if parts else [0] * len(self.intercepts)
+        return [base * scale + extra * share for base, extra in zip(self.intercepts, added)]
+
+    @staticmethod
+    def known_share(parts: Sequence[ClauseSums]) -> float:
+        """How much of what was said the model has seen in training (0..1): little of it, and
+        its probabilities rest on a few stray letters ("مرحبا", "👩‍💻🚀")."""
+        total = sum(count for _, count, _ in parts)
+        return sum(hits for hits, _, _ in parts) / total if total else 0.0
+
+    def scores(self, text: str) -> list[float]:
+        """Every class's raw score (logit) for ``text``."""
+        return self.scores_of([self.clause_sums(clause) for clause in self.clauses(text)])
+
+    def probabilities(self, text: str, allowed: Collection[str] | None = None) -> dict[str, float]:
+        """Calibrated probabilities of the ``allowed`` classes (every class when None), summing to 1."""
+        chosen = range(len(self.classes)) if allowed is None else self.indices(allowed)
+        return softmax(self.scores(text), self.classes, chosen, self.temperature)
+
+    def indices(self, allowed: Collection[str]) -> tuple[int, ...]:
+        """The positions of the ``allowed`` classes (for :func:`softmax`)."""
+        return tuple(index for index, name in enumerate(self.classes) if name in allowed)
+
+
+def softmax(scores: Sequence[float], classes: Sequence[str], chosen: Iterable[int],
+            temperature: float) -> dict[str, float]:
+    """A softmax over the scores of the ``chosen`` classes (their positions)."""
+    picked = [(classes[index], scores[index] / temperature) for index in chosen]
+    if not picked:
+        return {}
+    top = max(value for _, value in picked)
+    exps = [(name, math.exp(value - top)) for name, value in picked]
+    total = sum(value for _, value in exps)
+    return {name: value / total for name, value in exps}
