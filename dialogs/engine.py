@@ -432,10 +432,19 @@ class DialogEngine:
 
     def _topic(self, session: Session, event: Event, now: float) -> Outcome:
         answer = self.views.topic_answer(event.text) if event.text in self.content.topics else self.views.uncovered()
-        return Outcome(session, (answer, *self._where(session)))
+        return self._then_where(session, answer, now)
 
     def _chat(self, session: Session, event: Event, now: float) -> Outcome:
-        return Outcome(session, (self.views.chat(event.text), *self._where(session)))
+        if event.text in ("thanks", "laugh", "goodbye"):  # nothing to carry on with: a short reply only
+            return Outcome(session, (self.views.chat(event.text), *self._where(session)))
+        return self._then_where(session, self.views.chat(event.text), now)
+
+    def _then_where(self, session: Session, reply: Reply, now: float) -> Outcome:
+        """``reply``, then the question the person was on; a new chat starts the quiz after it."""
+        if session.state == NEW:
+            started = self._turn(session, Event(EventKind.START), now)
+            return replace(started, replies=(reply, *started.replies))
+        return Outcome(session, (reply, *self._where(session)))
 
     def _reopen(self, session: Session, event: Event, now: float) -> Outcome:
         """A fact taken from a message, not right after all: ask its question when it comes."""

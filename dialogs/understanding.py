@@ -116,12 +116,6 @@ def compact(text: str) -> str:
 
 
 
-def _find(needle: Sequence[str], haystack: Sequence[str]) -> list[int]:
-    """Start positions of ``needle`` as a run of whole words in ``haystack``."""
-    size = len(needle)
-    return [start for start in range(len(haystack) - size + 1) if tuple(haystack[start:start + size]) == tuple(needle)]
-
-
 def _negated(clause: Sequence[str], start: int, size: int, wording: Wording) -> bool:
     """Whether a negation governs the phrase of ``size`` words that starts at ``start``: one
     shortly before it ("not much risk"), or right after it ("own boss is not for me")."""
@@ -166,6 +160,11 @@ class Interpreter:
             question.id: tuple((option.id, tuple(self._known_key(phrase).split()))
                                for option in question.options for phrase in (option.label, *option.phrases)
                                if self._known_key(phrase)) for question in content.questions}
+        self._phrase_starts: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = {}
+        for question in content.questions:
+            starts = self._phrase_starts[question.id] = {}
+            for option_id, phrase in self._phrases[question.id]:
+                starts.setdefault(phrase[0], []).append((option_id, phrase))
         self._phrase_owner = {question.id: {" ".join(phrase): option_id
                                             for option_id, phrase in self._phrases[question.id]}
                               for question in content.questions}
@@ -227,7 +226,7 @@ class Interpreter:
         assert model is not None
         chosen = self._indices.get(allowed)
         if chosen is None:
-            chosen = self._indices[allowed] = model.indices(allowed)
+            chosen = self._indices[allowed] = model.positions(allowed)
         return softmax(scores, model.classes, chosen, model.temperature)
 
     def read(self, text: str, question: Question | None, open_questions: Sequence[Question] = (),
@@ -266,11 +265,12 @@ class Interpreter:
                                          event=command_event(COMMANDS_BY_NAME[prefix_name], path_id))
         if self._model is None:
             return NOTHING
-        parts = [self._model.clause_sums(clause) for clause in self._model.clauses(text)]
+        pieces = self._model.clauses(text)
+        parts = [self._model.clause_sums(clause) for clause in pieces]
         if self._model.known_share(parts) < self.thresholds.known:  # "مرحبا", "👩‍💻🚀🔥": nothing to go on
             return Understanding(Reading.NOTHING, how="unknown words")
         others = [q for q in open_questions if q is not question]
-        facts, stating = self._facts(parts, others) if others else ([], set())
+        facts, stating = self._facts([clause.text for clause in pieces], parts, others) if others else ([], set())
         kept = [sums for number, sums in enumerate(parts) if number not in stating] or parts
         scores = self._model.scores_of(kept)  # the message less the clauses that stated other answers
         allowed = self._general_set if question is None else self._open_sets[question.id]
@@ -298,10 +298,12 @@ class Interpreter:
         with or without the "don't" before it."""
         said: set[str] = set()
         against: set[str] = set()
+        by_first_word = self._phrase_starts[question.id]
         for clause in clauses(text, self._wording):
-            for option_id, phrase in self._phrases[question.id]:
-                for start in _find(phrase, clause):
-                    (against if _negated(clause, start, len(phrase), self._wording) else said).add(option_id)
+            for start, word in enumerate(clause):
+                for option_id, phrase in by_first_word.get(word, ()):
+                    if tuple(clause[start:start + len(phrase)]) == phrase:
+                        (against if _negated(clause, start, len(phrase), self._wording) else said).add(option_id)
         return against - said
 
     def _acting(self, name: str, facts: Sequence[Answer]) -> Understanding:
@@ -328,10 +330,14 @@ class Interpreter:
         per question (the surest); "not sure" is never a fact."""
         if self._model is None or not questions:
             return []
-        return self._facts([self._model.clause_sums(clause) for clause in self._model.clauses(text)], questions)[0]
+        pieces = self._model.clauses(text)
+        return self._facts([clause.text for clause in pieces], [self._model.clause_sums(clause) for clause in pieces],
+                           questions)[0]
 
-    def _facts(self, parts: Sequence[ClauseSums], questions: Sequence[Question]) -> tuple[list[Answer], set[int]]:
-        """(facts, the positions of the clauses that stated them)."""
+    def _facts(self, texts: Sequence[str], parts: Sequence[ClauseSums], questions: Sequence[Question]
+               ) -> tuple[list[Answer], set[int]]:
+        """(facts, the positions of the clauses that stated them); an option whose own words the
+        clause negates ("no free time at all") is never a fact."""
         assert self._model is not None
         open_answers = {labels.answer(q.id, o.id): (q.id, o.id) for q in questions for o in q.options}
         allowed = self._general_set | frozenset(open_answers)
@@ -343,6 +349,9 @@ class Interpreter:
             top = max(probabilities, key=probabilities.__getitem__)
             if top in open_answers and probabilities[top] >= self.thresholds.fact:
                 question_id, option_id = open_answers[top]
+                question = self._content.question(question_id)
+                if question is None or option_id in self.negated_options(texts[number], question):
+                    continue
                 if probabilities[top] > best.get(question_id, (0.0, "", 0))[0]:
                     best[question_id] = (probabilities[top], option_id, number)
         order = {q.id: index for index, q in enumerate(self._content.questions)}

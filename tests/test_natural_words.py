@@ -9,7 +9,7 @@ from dialogs.content import Content
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.replies import Outcome, Role
-from dialogs.session import NEW, Session, changing_state, question_state
+from dialogs.session import Session, changing_state, question_state
 from tests.conftest import all_text, first_options, session_at
 
 
@@ -146,7 +146,7 @@ def answer(engine: DialogEngine, session: Session, question_id: str, option_id: 
                                         generation=session.generation, via_button=True))
 
 
-SUNDAYS = "barely any free time, only sunday afternoons"
+SUNDAYS = "no free time at all, two kids"  # "free time" said under a negation: never "plenty"
 
 
 def test_stated_answers_are_taken_when_the_quiz_reaches_them(content: Content, engine: DialogEngine) -> None:
@@ -197,7 +197,15 @@ def test_no_i_meant_corrects_the_answer_just_taken(content: Content, engine: Dia
 
 def test_nothing_typed_is_kept(content: Content, engine: DialogEngine) -> None:
     """The session holds ids only: no typed text survives into what is stored."""
-    secret = "my name is Zebulon and I write sql all day"
-    outcome = typed(engine, Session(chat_id=1), secret)
-    assert "Zebulon" not in repr(outcome.session) and "sql" not in repr(outcome.session)
-    assert outcome.session.state != NEW
+    for secret in ("my name is Zebulon and I write sql all day", "Zebulon here: do AI jobs pay well?",
+                   "hi, Zebulon speaking, i have no job and lots of free time"):
+        outcome = typed(engine, Session(chat_id=1), secret)
+        assert "Zebulon" not in repr(outcome.session) and "sql" not in repr(outcome.session)
+
+
+def test_a_first_message_that_asks_something_gets_its_answer_then_the_quiz(content: Content,
+                                                                          engine: DialogEngine) -> None:
+    outcome = typed(engine, Session(chat_id=1), "do AI jobs pay well?")
+    assert content.excerpts["ai_salaries"].text in outcome.replies[0].plain_text
+    assert outcome.session.state == question_state(content.questions[0].id)
+    assert outcome.replies[-1].role is Role.QUESTION

@@ -23,14 +23,15 @@ LANGUAGES = ("en", "es", "pt", "ru")
 #: Floors under the held-out test split's figures (python -m bot eval prints them; the README and
 #: the closing note give the measured values). A regression of the model or the policy fails here.
 FLOORS = {
-    "answers_understood": 0.85,
-    "commands": 0.80,
-    "topics_answered": 0.75,
-    "uncovered_declined": 0.65,
-    "facts_filled": 0.60,
+    "answers_understood": 0.88,   # measured 92.3-96.9%, target 90%
+    "commands": 0.85,             # measured 90.0-93.7%, target 85%
+    "topics_answered": 0.85,      # measured 92.6-97.7%, target 80%
+    "uncovered_declined": 0.80,   # measured 86.4-100%, target 75%
+    "facts_filled": 0.60,         # measured 66.7-83.8%, target 70% (missed in Spanish)
 }
-#: Ceilings: answers taken wrong, and facts filled wrong (these are said back, never silent).
-CEILINGS = {"answers_wrong": 0.02, "facts_wrong": 0.10}
+#: Ceilings: answers taken wrong (measured 0-0.5%, target 1%), and facts filled wrong (measured
+#: 0-9.4%; these are said back with a button each, never silent).
+CEILINGS = {"answers_wrong": 0.015, "facts_wrong": 0.15}
 
 
 @pytest.fixture(scope="module")

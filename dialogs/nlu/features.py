@@ -30,7 +30,7 @@ class FeatureConfig:
     """Which features a model uses; stored with its weights so inference matches training."""
 
     char_min: int = 3
-    char_max: int = 5
+    char_max: int = 4
     word_pairs: bool = True
     negation: bool = True
 

@@ -23,13 +23,16 @@ ClauseSums = tuple[int, int, list[int]]
 
 @dataclass(frozen=True)
 class LinearModel:
-    """One language's classifier. ``weights`` maps a feature to its (class index, weight) pairs;
-    weights and intercepts are integers, to be multiplied by ``scale``."""
+    """One language's classifier. ``spans`` maps a feature to where its (class index, weight)
+    pairs lie in ``indices`` and ``weights`` (start, end); weights and intercepts are integers,
+    to be multiplied by ``scale``."""
 
     language: str
     classes: tuple[str, ...]
     intercepts: tuple[int, ...]
-    weights: Mapping[str, tuple[tuple[int, int], ...]]
+    spans: Mapping[str, tuple[int, int]]
+    indices: tuple[int, ...]
+    weights: tuple[int, ...]
     scale: float
     temperature: float
     config: FeatureConfig
@@ -44,16 +47,17 @@ class LinearModel:
 
     def clause_sums(self, clause: Clause) -> ClauseSums:
         """How many of the clause's features the model knows, and their weights added up per class."""
-        weights = self.weights
+        spans, indices, weights = self.spans, self.indices, self.weights
         added = [0] * len(self.intercepts)
         hits = 0
         found = clause_features(clause, self.config, self.negators)
         for name in found:
-            row = weights.get(name)
-            if row is not None:
+            span = spans.get(name)
+            if span is not None:
                 hits += 1
-                for index, weight in row:  # integers: summed exactly, scaled once in scores_of
-                    added[index] += weight
+                start, end = span
+                for index, weight in zip(indices[start:end], weights[start:end]):
+                    added[index] += weight  # integers: summed exactly, scaled once in scores_of
         return hits, len(found), added
 
     def scores_of(self, parts: Sequence[ClauseSums]) -> list[float]:
@@ -80,10 +84,10 @@ class LinearModel:
 
     def probabilities(self, text: str, allowed: Collection[str] | None = None) -> dict[str, float]:
         """Calibrated probabilities of the ``allowed`` classes (every class when None), summing to 1."""
-        chosen = range(len(self.classes)) if allowed is None else self.indices(allowed)
+        chosen = range(len(self.classes)) if allowed is None else self.positions(allowed)
         return softmax(self.scores(text), self.classes, chosen, self.temperature)
 
-    def indices(self, allowed: Collection[str]) -> tuple[int, ...]:
+    def positions(self, allowed: Collection[str]) -> tuple[int, ...]:
         """The positions of the ``allowed`` classes (for :func:`softmax`)."""
         return tuple(index for index, name in enumerate(self.classes) if name in allowed)
 
@@ -91,10 +95,12 @@ class LinearModel:
 def softmax(scores: Sequence[float], classes: Sequence[str], chosen: Iterable[int],
             temperature: float) -> dict[str, float]:
     """A softmax over the scores of the ``chosen`` classes (their positions)."""
-    picked = [(classes[index], scores[index] / temperature) for index in chosen]
-    if not picked:
+    positions = tuple(chosen)
+    if not positions:
         return {}
-    top = max(value for _, value in picked)
-    exps = [(name, math.exp(value - top)) for name, value in picked]
-    total = sum(value for _, value in exps)
-    return {name: value / total for name, value in exps}
+    values = [scores[index] for index in positions]
+    top = max(values)
+    inverse = 1.0 / temperature
+    exps = [math.exp((value - top) * inverse) for value in values]
+    total = sum(exps)
+    return {classes[index]: value / total for index, value in zip(positions, exps)}

@@ -16,7 +16,7 @@ from dialogs.nlu import labels
 from dialogs.nlu.features import FeatureConfig
 from dialogs.nlu.model import LinearModel
 
-FORMAT = 1
+FORMAT = 2
 
 
 def weights_file(language: str) -> str:
@@ -58,15 +58,20 @@ def load_model(folder: Path, language: str, questions: Sequence[Question], topic
     intercepts = document.get("intercepts")
     if not isinstance(intercepts, list) or len(intercepts) != len(classes) or not all(_is_int(v) for v in intercepts):
         raise fail("intercepts", f"expected {len(classes)} integers, one per class")
-    weights = document.get("weights")
-    if not isinstance(weights, dict):
-        raise fail("weights", "expected an object of feature -> [class, weight, ...]")
-    rows: dict[str, tuple[tuple[int, int], ...]] = {}
-    for feature, row in weights.items():
-        if (not isinstance(row, list) or len(row) % 2 or not all(_is_int(v) for v in row)
-                or not all(0 <= row[i] < len(classes) for i in range(0, len(row), 2))):
-            raise fail(f"weights.{feature}", "expected pairs of (class index, integer weight)")
-        rows[feature] = tuple(zip(row[::2], row[1::2]))
+    names, offsets = document.get("vocabulary"), document.get("offsets")
+    indices, values = document.get("indices"), document.get("weights")
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names) or len(set(names)) != len(names):
+        raise fail("vocabulary", "expected a list of distinct feature names")
+    if not isinstance(offsets, list) or len(offsets) != len(names) + 1 or not all(_is_int(v) for v in offsets) \
+            or offsets[0] != 0 or any(later < earlier for earlier, later in zip(offsets, offsets[1:])):
+        raise fail("offsets", f"expected {len(names) + 1} increasing integers from 0, one more than the vocabulary")
+    for key, found in (("indices", indices), ("weights", values)):
+        if not isinstance(found, list) or len(found) != offsets[-1] or not all(_is_int(v) for v in found):
+            raise fail(key, f"expected {offsets[-1]} integers (the last offset)")
+    assert isinstance(indices, list) and isinstance(values, list)  # checked just above
+    if indices and not 0 <= min(indices) <= max(indices) < len(classes):
+        raise fail("indices", f"a class index is outside 0..{len(classes) - 1}")
+    rows = dict(zip(names, zip(offsets, offsets[1:])))
     scale, temperature = document.get("scale"), document.get("temperature")
     if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale <= 1:
         raise fail("scale", "expected a number in (0, 1]")
@@ -82,8 +87,9 @@ def load_model(folder: Path, language: str, questions: Sequence[Question], topic
     sha = document.get("corpus_sha256")
     if not isinstance(sha, str) or len(sha) != 64:
         raise fail("corpus_sha256", "expected the SHA-256 of the corpora the model was trained on")
-    return LinearModel(language, tuple(classes), tuple(intercepts), MappingProxyType(rows), float(scale),
-                       float(temperature), config, sha, wording.negators, breaks_of(wording))
+    return LinearModel(language, tuple(classes), tuple(intercepts), MappingProxyType(rows), tuple(indices),
+                       tuple(values), float(scale), float(temperature), config, sha, wording.negators,
+                       breaks_of(wording))
 
 
 def breaks_of(wording: Wording) -> frozenset[str]:
