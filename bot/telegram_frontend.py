@@ -78,6 +78,9 @@ class TelegramFrontEnd:
         #: Chats whose person blocked the bot, until they unblock it (a my_chat_member update).
         #: Kept in memory: after a restart the first failed send finds out again.
         self._blocked: set[int] = set()
+        #: Each chat's result card still on its way: the chat's next reply waits for it, so that
+        #: the card comes before it and a block the card found out about is known first.
+        self._cards: dict[int, asyncio.Task[None]] = {}
         #: Runs the result card after its text (set by :meth:`install`: the Application's
         #: create_task, whose tasks a graceful stop waits for).
         self._application: Application | None = None
@@ -157,6 +160,7 @@ class TelegramFrontEnd:
         """Stickers, photos and the like."""
         chat = update.effective_chat
         assert chat is not None
+        await self._card_delivered(chat.id)
         if chat.id not in self._blocked:
             await self._send(context, chat.id, self._reply("unsupported_message", update))
 
@@ -273,6 +277,7 @@ class TelegramFrontEnd:
     ) -> None:
         """Close the answered question, retire an outdated keyboard, send the replies, and
         record which message now shows the current question."""
+        await self._card_delivered(chat_id)
         if chat_id in self._blocked:
             return
         stored = prompt = outcome.session.prompt_message_id
@@ -342,10 +347,18 @@ class TelegramFrontEnd:
         if reply.card is not None:
             sending = self._send_card(bot, chat_id, reply.card)
             if self._application is not None and self._application.running:
-                self._application.create_task(sending)
+                task = self._cards[chat_id] = self._application.create_task(sending)
+                task.add_done_callback(lambda done: self._cards.pop(chat_id, None) if self._cards.get(chat_id) is done
+                                       else None)
             else:
                 await sending
         return last
+
+    async def _card_delivered(self, chat_id: int) -> None:
+        """Wait for the chat's result card, if one is still on its way (it never raises)."""
+        task = self._cards.get(chat_id)
+        if task is not None:
+            await asyncio.shield(task)
 
     async def _edit(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, reply: Reply) -> None:
         """Replace a question with its answered form; a vanished message is not an error."""
