@@ -213,13 +213,6 @@ class Interpreter:
         """The classes that answer ``question``: its options and "not sure"."""
         return (*(labels.answer(question.id, option.id) for option in question.options), labels.UNSURE)
 
-    def probabilities(self, text: str, question: Question | None) -> dict[str, float]:
-        """The model's calibrated probabilities over the classes open where the person is."""
-        if self._model is None:
-            return {}
-        allowed = self._general_set if question is None else self._open_sets[question.id]
-        return self._softmax(self._model.scores(text), allowed)
-
     def _softmax(self, scores: list[float], allowed: frozenset[str]) -> dict[str, float]:
         """Probabilities over ``allowed`` (the class positions of each allowed set are kept)."""
         model = self._model
@@ -325,15 +318,6 @@ class Interpreter:
         return Understanding(Reading.NOTHING, how="model", facts=tuple(facts))
 
     # -- several facts in one message ------------------------------------------------------
-    def facts(self, text: str, questions: Sequence[Question]) -> list[Answer]:
-        """Answers to ``questions`` stated in clauses of ``text`` that the model is sure of, one
-        per question (the surest); "not sure" is never a fact."""
-        if self._model is None or not questions:
-            return []
-        pieces = self._model.clauses(text)
-        return self._facts([clause.text for clause in pieces], [self._model.clause_sums(clause) for clause in pieces],
-                           questions)[0]
-
     def _facts(self, texts: Sequence[str], parts: Sequence[ClauseSums], questions: Sequence[Question]
                ) -> tuple[list[Answer], set[int]]:
         """(facts, the positions of the clauses that stated them); an option whose own words the
@@ -357,10 +341,6 @@ class Interpreter:
         order = {q.id: index for index, q in enumerate(self._content.questions)}
         chosen = sorted(best, key=order.__getitem__)
         return [(question_id, best[question_id][1]) for question_id in chosen], {best[q][2] for q in chosen}
-
-    def clauses(self, text: str) -> list[str]:
-        """The message's clauses as the model reads them (at punctuation, and before "and", "but")."""
-        return [clause.text for clause in self._model.clauses(text)] if self._model is not None else [text]
 
 
 def _option_of(name: str) -> str:

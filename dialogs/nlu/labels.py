@@ -46,9 +46,6 @@ class Label:
         first, _, second = rest.partition(":")
         return cls(kind, first, second)
 
-    def __str__(self) -> str:
-        return ":".join(part for part in (self.kind, self.first, self.second) if part)
-
 
 def answer(question_id: str, option_id: str) -> str:
     """The class of an answer to a question; "Not sure" is one class for every question."""

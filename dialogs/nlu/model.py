@@ -78,15 +78,6 @@ class LinearModel:
         total = sum(count for _, count, _ in parts)
         return sum(hits for hits, _, _ in parts) / total if total else 0.0
 
-    def scores(self, text: str) -> list[float]:
-        """Every class's raw score (logit) for ``text``."""
-        return self.scores_of([self.clause_sums(clause) for clause in self.clauses(text)])
-
-    def probabilities(self, text: str, allowed: Collection[str] | None = None) -> dict[str, float]:
-        """Calibrated probabilities of the ``allowed`` classes (every class when None), summing to 1."""
-        chosen = range(len(self.classes)) if allowed is None else self.positions(allowed)
-        return softmax(self.scores(text), self.classes, chosen, self.temperature)
-
     def positions(self, allowed: Collection[str]) -> tuple[int, ...]:
         """The positions of the ``allowed`` classes (for :func:`softmax`)."""
         return tuple(index for index, name in enumerate(self.classes) if name in allowed)
