@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
 from transitions import Machine
@@ -271,6 +272,8 @@ class DialogEngine:
         self.views = Views(content)
         self.machine: Machine = machine or build_machine(content)
         self.interpreter = Interpreter(content, thresholds)
+        #: Each kind of event that does not move through the dialog machine, and its handler.
+        self.handlers = self._handler_table()
         self._states = frozenset(state_names(content))
         self._question_names = {
             phrase_key(name, content.wording): question.id
@@ -378,10 +381,9 @@ class DialogEngine:
         handler = self.handlers.get(event.kind, self._turn)
         return handler(session, event, now)
 
-    @property
-    def handlers(self) -> Mapping[EventKind, Callable[[Session, Event, float], Outcome]]:
-        """Events that do not move through the dialog machine, each with its handler."""
-        return {
+    def _handler_table(self) -> Mapping[EventKind, Callable[[Session, Event, float], Outcome]]:
+        """Events that do not move through the dialog machine, each with its handler (built once)."""
+        return MappingProxyType({
             EventKind.UNKNOWN: lambda session, event, now: Outcome(
                 session, (self.views.text("unknown_command", command=event.text),)),
             # The operator's command: the front end answers it for operators; everyone else is told it is unknown.
@@ -397,7 +399,7 @@ class DialogEngine:
             EventKind.CHAT: self._chat,
             EventKind.REOPEN: self._reopen,
             EventKind.CORRECT: self._correct,
-        }
+        })
 
     def _forget(self, session: Session, event: Event, now: float) -> Outcome:
         """/forget (or its button) deletes at once; plain words ("erase what you know about me") ask first."""

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from dialogs.commands import COMMANDS_BY_NAME
 from dialogs.content import NOT_SURE, Content
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
@@ -82,8 +83,6 @@ def _timed(figures: Figures, interpreter: Interpreter, *args: object, **kwargs: 
 
 def _expected_event(label: Label) -> tuple[EventKind, str, str] | None:
     """(kind, text, question) of the event a command-like class should produce."""
-    from dialogs.commands import COMMANDS_BY_NAME
-
     if label.kind == labels.COMMAND and label.first in COMMANDS_BY_NAME:
         return COMMANDS_BY_NAME[label.first].kind, "", ""
     if label.kind == labels.CHANGE:
