@@ -24,10 +24,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram.error import NetworkError
+from telegram.error import Forbidden, NetworkError
 from telegram.request import BaseRequest, RequestData
 
 from bot.aiohttp_request import RequestNotSent
+from bot.chat_lanes import BLOCKED_DESCRIPTION, ChatBlocked, ChatLanes
 from bot.flood_control import PACED_METHODS, FloodControl
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ BACKOFF_CAP_SECONDS = 8.0
 MAX_RETRY_AFTER_SECONDS = 120.0
 TOO_MANY_REQUESTS = 429
 UNAUTHORIZED = 401
+FORBIDDEN = 403
 #: Calls that must not be sent twice when their fate is unknown.
 NOT_REPEATABLE = PACED_METHODS | {"answerCallbackQuery"}
 Sleep = Callable[[float], Awaitable[Any]]
@@ -66,8 +68,11 @@ class RetryingRequest(BaseRequest):
     """Wraps a transport (``transport``) with bounded, safe retries and flood control."""
 
     def __init__(self, transport: BaseRequest, *, flood: FloodControl | None = None, max_attempts: int = MAX_ATTEMPTS,
-                 sleep: Sleep = asyncio.sleep, on_unauthorized: Callable[[], None] | None = None) -> None:
+                 sleep: Sleep = asyncio.sleep, on_unauthorized: Callable[[], None] | None = None,
+                 lanes: ChatLanes | None = None) -> None:
         self._transport = transport
+        #: Calls into one chat go out one at a time, none once the chat blocked the bot.
+        self.lanes = lanes or ChatLanes()
         self._on_unauthorized = on_unauthorized
         self._flood = flood or FloodControl(sleep=sleep)
         self._max_attempts = max_attempts
@@ -88,9 +93,25 @@ class RetryingRequest(BaseRequest):
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        """Send, retrying what is safe to retry; the last failure is returned or raised as is."""
+        """Send, retrying what is safe to retry; the last failure is returned or raised as is.
+        A call into a chat waits for that chat's lane; into a chat that blocked the bot, it is
+        refused here (Forbidden) without being sent."""
         api_method = _method(url)
-        chat_id = request_data.parameters.get("chat_id") if request_data and api_method in PACED_METHODS else None
+        target = request_data.parameters.get("chat_id") if request_data else None
+        if target is None:
+            return await self._send(url, method, api_method, None, request_data, *args, **kwargs)
+        try:
+            async with self.lanes.lane(target):
+                code, payload = await self._send(url, method, api_method, target, request_data, *args, **kwargs)
+                if code == FORBIDDEN:
+                    self.lanes.block(target)
+                return code, payload
+        except ChatBlocked:
+            raise Forbidden(BLOCKED_DESCRIPTION) from None
+
+    async def _send(self, url: str, method: str, api_method: str, target: object, request_data: RequestData | None,
+                    *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        chat_id = target if api_method in PACED_METHODS else None
         for attempt in range(self._max_attempts):
             last = attempt == self._max_attempts - 1
             await self._flood.before(api_method, chat_id)

@@ -57,7 +57,7 @@ def build_application(
         .base_file_url(f"{settings.api_url}/file/bot")
         .concurrent_updates(PerChatUpdateProcessor())
         .request(request or RetryingRequest(AiohttpRequest(CONNECTION_POOL_SIZE), flood=flood,
-                                            on_unauthorized=on_token_rejected))
+                                            on_unauthorized=on_token_rejected, lanes=front_end.lanes))
         .get_updates_request(
             # Its own flood control: a 429 on sending does not stop the bot hearing from people.
             get_updates_request

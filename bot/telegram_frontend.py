@@ -32,6 +32,7 @@ from telegram.ext import (
 )
 
 from bot.callback_codec import decode
+from bot.chat_lanes import ChatLanes
 from bot.deep_link import decode_payload, encode_payload, share_url
 from bot.result_card import draw_card
 from bot.stats_report import DEFAULT_WINDOWS, collect, draw_funnel, format_figures
@@ -65,7 +66,7 @@ class TelegramFrontEnd:
     """Handlers for one Application over the opened dialog service."""
 
     def __init__(self, content: Content, service: DialogService, share_key: bytes = b"",
-                 admin_chat_ids: frozenset[int] = frozenset()) -> None:
+                 admin_chat_ids: frozenset[int] = frozenset(), lanes: ChatLanes | None = None) -> None:
         self._content = content
         self.service = service
         #: Chats allowed to use /stats; everyone else gets the unknown-command reply.
@@ -75,9 +76,9 @@ class TelegramFrontEnd:
         self._settled: OrderedDict[tuple[int, int], str] = OrderedDict()
         #: Signs share links (derived from the token; see bot.deep_link).
         self._share_key = share_key
-        #: Chats whose person blocked the bot, until they unblock it (a my_chat_member update).
-        #: Kept in memory: after a restart the first failed send finds out again.
-        self._blocked: set[int] = set()
+        #: Chats whose person blocked the bot, until they unblock it, shared with the transport
+        #: (which sends nothing into a blocked chat and learns of blocks from its 403s).
+        self.lanes = lanes or ChatLanes()
         #: Each chat's result card still on its way: the chat's next reply waits for it, so that
         #: the card comes before it and a block the card found out about is known first.
         self._cards: dict[int, asyncio.Task[None]] = {}
@@ -161,7 +162,7 @@ class TelegramFrontEnd:
         chat = update.effective_chat
         assert chat is not None
         await self._card_delivered(chat.id)
-        if chat.id not in self._blocked:
+        if not self.lanes.is_blocked(chat.id):
             await self._send(context, chat.id, self._reply("unsupported_message", update))
 
     async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -178,10 +179,10 @@ class TelegramFrontEnd:
         change = update.my_chat_member
         assert change is not None
         if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            self._blocked.add(change.chat.id)
+            self.lanes.block(change.chat.id)
             logger.info("the person blocked the bot")
         else:
-            self._blocked.discard(change.chat.id)
+            self.lanes.unblock(change.chat.id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure and apologise to the person, if there is one."""
@@ -191,11 +192,11 @@ class TelegramFrontEnd:
             return
         if isinstance(context.error, Forbidden):
             if chat is not None:
-                self._blocked.add(chat.id)
+                self.lanes.block(chat.id)
             logger.info("the person blocked the bot; not writing to them any more")
             return
         logger.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
-        if chat is not None and chat.type == "private" and chat.id not in self._blocked:
+        if chat is not None and chat.type == "private" and not self.lanes.is_blocked(chat.id):
             try:
                 await self._send(context, chat.id, self._reply("internal_error", update))
             except Exception:  # noqa: BLE001 - the apology is best effort
@@ -278,7 +279,7 @@ class TelegramFrontEnd:
         """Close the answered question, retire an outdated keyboard, send the replies, and
         record which message now shows the current question."""
         await self._card_delivered(chat_id)
-        if chat_id in self._blocked:
+        if self.lanes.is_blocked(chat_id):
             return
         stored = prompt = outcome.session.prompt_message_id
         try:
@@ -299,7 +300,7 @@ class TelegramFrontEnd:
                 if reply.role is Role.QUESTION:
                     prompt = sent_id
         except Forbidden:
-            self._blocked.add(chat_id)
+            self.lanes.block(chat_id)
             logger.info("the person blocked the bot; not writing to them any more")
             # Delivery stopped part-way: which message shows the current question is no longer
             # known (the new one may never have been sent, the old one may be closed already), so
@@ -326,11 +327,11 @@ class TelegramFrontEnd:
         indicator is worth its call) and send it; a picture is a bonus, so a failure is only logged."""
         try:
             picture = await asyncio.to_thread(draw_card, card)
-            if chat_id in self._blocked:
+            if self.lanes.is_blocked(chat_id):
                 return  # blocked since the text went out (the card follows it later)
             await bot.send_photo(chat_id, photo=picture)
         except Forbidden:
-            self._blocked.add(chat_id)
+            self.lanes.block(chat_id)
         except Exception:  # noqa: BLE001 - never lose anything else over the picture
             logger.warning("could not send the result card", exc_info=True)
 
