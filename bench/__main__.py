@@ -35,11 +35,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="where the databases live during the run (default: the system temp dir); "
                              "put it on the disk production uses, fsync cost depends on it")
     parser.add_argument("--no-cold-start", action="store_true", help="skip the cold-start timings")
-    parser.add_argument("--mode", choices=("both", "wire", "core", "workers"), default="both",
+    parser.add_argument("--mode", choices=("both", "wire", "core", "workers", "capacity"), default="both",
                         help="wire (each system on its real HTTP client against a Bot API server in another process; "
                              "the headline), core (in-process, canned transport), or both (default); workers: "
                              "Crossroads' webhook workers, one on SQLite against 1, 2 and 4 on PostgreSQL "
-                             "(BENCH_DATABASE_URL), never part of both")
+                             "(BENCH_DATABASE_URL), never part of both; capacity: quizzes a second under "
+                             "Telegram's flood limits, 200 people (see bench/capacity.py)")
     return parser.parse_args(argv)
 
 
@@ -91,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run everything; 0 when the run completed (whatever the targets say)."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    if args.mode == "capacity":
+        from bench.capacity import main as capacity
+
+        return capacity(["--people", "40"] if args.quick else [])
     modes = ("wire", "core") if args.mode == "both" else (args.mode,)
     plan = quick_plan(args.rounds or 1, modes) if args.quick else full_plan(args.rounds or 3, modes)
 

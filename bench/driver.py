@@ -118,9 +118,9 @@ class Driver:
         previous = None
         for _ in range(self._questions):
             shown = transport.keyboards.get(chat_id)
-            if shown is None or shown.message_id == previous:
+            if shown is None or shown == previous:  # a new message, or the tapped one showing the next question
                 raise DriverError(f"{self._name}: no new question for chat {chat_id}")
-            previous = shown.message_id
+            previous = shown
             keyboard = decode_keyboard(shown)
             choices = [data for data in callback_data_of(keyboard) if data.startswith(prefix)]
             if not choices:
@@ -128,7 +128,10 @@ class Driver:
             payload = self._factory.button_press(chat_id, shown, keyboard, rng.choice(choices))
             sent_before = transport.messages_sent(chat_id)
             latencies.append(await self._submit(payload))
-        if transport.messages_sent(chat_id) > sent_before:
+        shown = transport.keyboards.get(chat_id)
+        if transport.messages_sent(chat_id) > sent_before or (  # the result sent anew, or shown in place
+                shown is not None and shown != previous and not any(
+                    data.startswith(prefix) for data in callback_data_of(decode_keyboard(shown)))):
             self.results_sent += 1
         transport.forget(chat_id)
         self.quizzes_run += 1

@@ -119,6 +119,8 @@ class CannedRequest(BaseRequest):
             return HTTP_OK, _ok(BOT_USER)
         if api_method == "getUpdates":
             return HTTP_OK, _ok([])
+        if api_method == "getWebhookInfo":  # asked by a webhook worker's /healthz
+            return HTTP_OK, _ok({"url": "", "has_custom_certificate": False, "pending_update_count": 0})
         body = {"ok": False, "error_code": HTTP_NOT_FOUND, "description": f"Not Found: {api_method}"}
         return HTTP_NOT_FOUND, json.dumps(body).encode()
 
@@ -142,7 +144,7 @@ class CannedRequest(BaseRequest):
         markup = params.get("reply_markup")
         if not markup:
             return _ok(message)
-        if api_method == "sendMessage":
+        if api_method in ("sendMessage", "editMessageText"):  # a question asked anew, or in place
             self.keyboards[chat_id] = KeyboardMessage(message_id, text, markup)
         # Splice the already-encoded keyboard in rather than decoding and re-encoding it.
         encoded = json.dumps(message)

@@ -1,47 +1,44 @@
 """Staying inside Telegram's flood limits.
 
-Telegram lets a bot send about 30 messages a second overall and about one a second to one
-chat, tolerating short bursts; beyond that it answers 429 with ``retry_after`` and bans a bot
-that keeps pushing for longer. :class:`FloodControl` therefore
+Telegram lets a bot make about 30 calls a second into chats overall and about one a second into
+one chat, tolerating short bursts; beyond that it answers 429 with ``retry_after`` and bans a bot
+that keeps pushing for longer. Like python-telegram-bot's ``AIORateLimiter``, what counts is
+every call that carries a ``chat_id``: messages, edits, chat actions, photos. Callback answers
+and calls about the bot itself (getUpdates, setMyCommands) carry none and are not paced.
+:class:`FloodControl` therefore
 
-- paces new messages (``sendMessage`` and the other calls that create one) with two token
-  buckets: one for the bot, one per chat. A chat's bucket holds a burst of three, so the two
-  or three messages answering one tap go out at once; only what exceeds the limits waits.
-  Edits, callback answers, chat actions and everything else are not paced: Telegram's documented
-  limits are about messages sent, and a late callback answer is worse than none.
+- paces chat-bound calls with two budgets: one for the bot, one per chat. A chat's bucket holds
+  a burst of three, so the two or three calls answering one tap go out at once; only what exceeds
+  the limits waits. The bot's budget is a token bucket in this process, or, when several
+  workers share one bot token, a :class:`SharedBudget` they all draw from (PostgreSQL: one row,
+  see :mod:`dialogs.postgres_store`), so that two workers do not send twice the rate.
 - pauses *all* sending after a 429 for the ``retry_after`` Telegram asked for (every request,
-  paced or not, waits until then), instead of retrying one request while the others go on
-  and earn the bot a longer ban.
-
-python-telegram-bot's ``AIORateLimiter`` does the second, but paces every call (answers and
-edits included) at the overall rate and does not pace private chats at all; see the README's
-"Benchmark" section for both measured.
+  paced or not, waits until then; with a shared budget, every worker), instead of retrying one
+  request while the others go on and earn the bot a longer ban.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-#: Calls that create a message in a chat: what Telegram's flood limits count.
-PACED_METHODS = frozenset({
-    "sendMessage", "sendPhoto", "sendAudio", "sendDocument", "sendVideo", "sendAnimation", "sendVoice",
-    "sendVideoNote", "sendMediaGroup", "sendLocation", "sendVenue", "sendContact", "sendPoll", "sendDice",
-    "sendSticker", "sendInvoice", "copyMessage", "copyMessages", "forwardMessage", "forwardMessages",
-})
+logger = logging.getLogger(__name__)
 #: Forget a chat's bucket once it has been full again for a while (it would start full anyway).
 PRUNE_EVERY = 1024
 TOKEN_EPSILON = 1e-6
+#: One warning a minute at most while the shared budget is away.
+WARN_EVERY_SECONDS = 60.0
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
 class FloodLimits:
-    """Sending rates, per second, and how many messages one chat may get at once."""
+    """Call rates, per second, and how many calls one chat may get at once."""
 
     messages_per_second: float = 30.0
     burst: int = 30
@@ -50,11 +47,25 @@ class FloodLimits:
 
 
 TELEGRAM_LIMITS = FloodLimits()
-#: Pacing aims this far under the rates it is given, and keeps a third of the overall burst in
+#: Pacing aims this far under the rates it is given, and keeps part of the overall burst in
 #: reserve: requests reach Telegram a few milliseconds apart from when they were paced, so a
 #: bot paced exactly at the limit would still be refused now and then.
-RATE_MARGIN = 0.9
+RATE_MARGIN = 0.97
 BURST_RESERVE = 1 / 3
+
+
+@runtime_checkable
+class SharedBudget(Protocol):
+    """The bot's overall budget, shared by every process that sends with its token."""
+
+    async def reserve_send_slot(self, interval: float, tolerance: float) -> float:
+        """Take the next call's slot (one every ``interval`` seconds, up to ``tolerance`` seconds
+        of them saved up); the seconds to wait before sending (0: now)."""
+        ...
+
+    async def hold_sends(self, seconds: float) -> None:
+        """Telegram said 429: no slot is given for ``seconds`` from now, to any process."""
+        ...
 
 
 class TokenBucket:
@@ -79,16 +90,22 @@ class TokenBucket:
 
 
 class FloodControl:
-    """Paces messages and holds every request during a 429 pause. One per bot."""
+    """Paces chat-bound calls and holds every request during a 429 pause. One per bot transport."""
 
     def __init__(self, limits: FloodLimits = TELEGRAM_LIMITS, clock: Clock = time.monotonic,
-                 sleep: Sleep = asyncio.sleep) -> None:
+                 sleep: Sleep = asyncio.sleep, shared: SharedBudget | None = None) -> None:
         self._limits = limits
         self._clock = clock
         self._sleep = sleep
+        self._shared = shared
+        self._warned_at = -WARN_EVERY_SECONDS
         self._paused_until = 0.0
-        self._overall = TokenBucket(limits.messages_per_second * RATE_MARGIN,
-                                    max(1.0, limits.burst * (1 - BURST_RESERVE)), clock())
+        rate = limits.messages_per_second * RATE_MARGIN
+        capacity = max(1.0, limits.burst * (1 - BURST_RESERVE))
+        self._overall = TokenBucket(rate, capacity, clock())
+        #: The shared budget's terms: one slot every interval, ``tolerance`` seconds of burst.
+        self._interval = 1 / rate
+        self._tolerance = (capacity - 1) / rate
         self._chats: dict[object, TokenBucket] = {}
         self._taken = 0
 
@@ -97,32 +114,66 @@ class FloodControl:
         """Seconds left of the current 429 pause (0 when not paused)."""
         return max(0.0, self._paused_until - self._clock())
 
-    def pause(self, seconds: float) -> None:
-        """Telegram said 429: no request goes out for ``seconds`` from now."""
+    async def pause(self, seconds: float) -> None:
+        """Telegram said 429: no request goes out for ``seconds`` from now (nor from the other
+        workers, with a shared budget)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+        if self._shared is not None:
+            try:
+                await self._shared.hold_sends(seconds)
+            except Exception:  # noqa: BLE001 - the shared budget is away: this process still pauses
+                logger.warning("could not share a 429 pause with the other workers", exc_info=True)
 
-    async def before(self, api_method: str, chat_id: object) -> None:
-        """Wait until ``api_method`` to ``chat_id`` may be sent."""
-        while True:
-            now = self._clock()
-            if now < self._paused_until:
-                await self._sleep(self._paused_until - now)
-                continue
-            if api_method not in PACED_METHODS:
-                return
-            chat = self._chats.get(chat_id)
-            if chat is None:
-                chat = self._chats[chat_id] = TokenBucket(self._limits.chat_messages_per_second * RATE_MARGIN,
-                                                          self._limits.chat_burst, now)
-            delay = max(self._overall.wait(now), chat.wait(now))
-            if delay <= 0:
-                self._overall.tokens -= 1
-                chat.tokens -= 1
-                self._count(now)
-                return
+    async def before(self, chat_id: object) -> None:
+        """Wait until a call into ``chat_id`` (None: a call into no chat) may be sent."""
+        await self._wait_for_pause()
+        if chat_id is None:
+            return
+        chat = self._chat_bucket(chat_id)
+        while (delay := chat.wait(self._clock())) > 0:  # the chat's own pace first: no overall slot
+            await self._sleep(delay)                     # is held while waiting for it
+        if not await self._shared_slot():
+            while (delay := self._overall.wait(self._clock())) > 0:
+                await self._sleep(delay)
+            self._overall.tokens -= 1
+        await self._wait_for_pause()
+        # The chat's token is taken when the call really leaves (calls into one chat go one at a
+        # time, see bot.chat_lanes): a call held up by the overall budget must not leave its
+        # chat's next call free to follow it closer than Telegram allows.
+        chat.wait(self._clock())
+        chat.tokens -= 1
+        self._count()
+
+    async def _shared_slot(self) -> bool:
+        """Wait for a slot of the shared budget; False when there is none (or it is away: then
+        this process paces by itself, as a single worker would)."""
+        if self._shared is None:
+            return False
+        try:
+            delay = await self._shared.reserve_send_slot(self._interval, self._tolerance)
+        except Exception as error:  # noqa: BLE001 - a database blip must not stop replies
+            if self._clock() - self._warned_at > WARN_EVERY_SECONDS:
+                self._warned_at = self._clock()
+                logger.warning("the shared flood budget is unavailable (%s); pacing this worker by itself",
+                               type(error).__name__)
+            return False
+        if delay > 0:
             await self._sleep(delay)
+        return True
 
-    def _count(self, now: float) -> None:
+    async def _wait_for_pause(self) -> None:
+        while (left := self._paused_until - self._clock()) > 0:
+            await self._sleep(left)
+
+    def _chat_bucket(self, chat_id: object) -> TokenBucket:
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = TokenBucket(self._limits.chat_messages_per_second * RATE_MARGIN,
+                                                      self._limits.chat_burst, self._clock())
+        return chat
+
+    def _count(self) -> None:
         self._taken += 1
         if self._taken % PRUNE_EVERY == 0:
+            now = self._clock()
             self._chats = {key: bucket for key, bucket in self._chats.items() if not bucket.full(now)}

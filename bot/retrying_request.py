@@ -4,7 +4,7 @@ what is safe to retry, paces messages and honours 429 for every request at once.
 It works at the transport level (``do_request``), below python-telegram-bot's error mapping,
 so a request that finally succeeds looks to the bot like any other. What is retried:
 
-- 429: always (Telegram did not run the call); *all* sending pauses for ``retry_after``
+- 429: always, however many times (Telegram did not run the call); *all* sending pauses for ``retry_after``
   (:class:`bot.flood_control.FloodControl`), then the call is sent again.
 - 5xx: always (Telegram answers 5xx for calls it could not complete), with backoff.
 - a request that never left this process (:class:`bot.aiohttp_request.RequestNotSent`: no
@@ -29,7 +29,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.aiohttp_request import RequestNotSent
 from bot.chat_lanes import BLOCKED_DESCRIPTION, ChatBlocked, ChatLanes
-from bot.flood_control import PACED_METHODS, FloodControl
+from bot.flood_control import FloodControl
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +37,19 @@ MAX_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
 MAX_RETRY_AFTER_SECONDS = 120.0
+#: 429s one call goes through before its answer is returned as it is (an hour or more of pauses).
+MAX_RATE_LIMITED = 60
 TOO_MANY_REQUESTS = 429
 UNAUTHORIZED = 401
 FORBIDDEN = 403
+#: Calls that create a message: a second copy would be a duplicate the person sees.
+MESSAGE_METHODS = frozenset({
+    "sendMessage", "sendPhoto", "sendAudio", "sendDocument", "sendVideo", "sendAnimation", "sendVoice",
+    "sendVideoNote", "sendMediaGroup", "sendLocation", "sendVenue", "sendContact", "sendPoll", "sendDice",
+    "sendSticker", "sendInvoice", "copyMessage", "copyMessages", "forwardMessage", "forwardMessages",
+})
 #: Calls that must not be sent twice when their fate is unknown.
-NOT_REPEATABLE = PACED_METHODS | {"answerCallbackQuery"}
+NOT_REPEATABLE = MESSAGE_METHODS | {"answerCallbackQuery"}
 Sleep = Callable[[float], Awaitable[Any]]
 
 
@@ -111,31 +119,35 @@ class RetryingRequest(BaseRequest):
 
     async def _send(self, url: str, method: str, api_method: str, target: object, request_data: RequestData | None,
                     *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        chat_id = target if api_method in PACED_METHODS else None
-        for attempt in range(self._max_attempts):
-            last = attempt == self._max_attempts - 1
-            await self._flood.before(api_method, chat_id)
+        attempt = refused = 0
+        while True:
+            last = attempt >= self._max_attempts - 1
+            await self._flood.before(target)
             try:
                 code, payload = await self._transport.do_request(url, method, request_data, *args, **kwargs)
             except NetworkError as error:  # transport failures and timeouts only, at this level
                 if last or (api_method in NOT_REPEATABLE and not isinstance(error, RequestNotSent)):
                     raise
                 delay = backoff_seconds(attempt)
+                attempt += 1
                 logger.warning("%s failed (%s); retrying in %.1f s", api_method, type(error).__name__, delay)
                 await self._sleep(delay)
                 continue
-            if code == TOO_MANY_REQUESTS and not last:
+            if code == TOO_MANY_REQUESTS and refused < MAX_RATE_LIMITED:
+                # Telegram did not run the call: it waits and goes again, however many times it
+                # takes (a storm of 429s must not reach the person as an error).
                 wait = retry_after_seconds(payload)
-                delay = min(wait, MAX_RETRY_AFTER_SECONDS) if wait is not None else backoff_seconds(attempt)
+                delay = min(wait, MAX_RETRY_AFTER_SECONDS) if wait is not None else backoff_seconds(min(refused, 4))
+                refused += 1
                 logger.warning("%s rate-limited; all sending paused for %.1f s as asked", api_method, delay)
-                self._flood.pause(delay)
+                await self._flood.pause(delay)
                 continue
             if code == UNAUTHORIZED and self._on_unauthorized is not None:
                 self._on_unauthorized()  # the token was revoked: nothing will work any more
             if code >= 500 and not last:
                 delay = backoff_seconds(attempt)
+                attempt += 1
                 logger.warning("%s answered %d; retrying in %.1f s", api_method, code, delay)
                 await self._sleep(delay)
                 continue
             return code, payload
-        raise AssertionError("unreachable")  # the loop always returns or raises

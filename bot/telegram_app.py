@@ -4,6 +4,7 @@ polling or webhook, with graceful shutdown on SIGTERM/SIGINT."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import secrets
@@ -20,12 +21,13 @@ from telegram.request import BaseRequest
 from bot.aiohttp_request import AiohttpRequest
 from bot.checkins import run_checkins
 from bot.errors import TokenRejected
-from bot.flood_control import FloodControl
+from bot.flood_control import FloodControl, SharedBudget
 from bot.retrying_request import RetryingRequest
 from bot.settings import Settings
 from bot.telegram_frontend import TelegramFrontEnd
 from bot.update_processor import PerChatUpdateProcessor
 from bot.wiring import Crossroads, build_crossroads
+from dialogs.errors import StorageError
 from dialogs.service import DialogService
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,10 @@ logger = logging.getLogger(__name__)
 #: CPU and latency per update); 32 to 256 cost the same at 200 in flight.
 CONNECTION_POOL_SIZE = 64
 POLL_TIMEOUT_SECONDS = 30
+#: The share of the flood budget check-ins may use: live chats always find the rest free.
+CHECKIN_SHARE = 1 / 3
+#: How often a poller checks that it still holds the database's poller slot.
+POLLER_CHECK_SECONDS = 2.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 #: Only the updates the bot handles: less to parse, nothing unexpected to choke on.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
@@ -44,12 +50,13 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     on_token_rejected: Callable[[], None] | None = None,
+    shared_budget: SharedBudget | None = None,
 ) -> Application:
     """The Application with our handlers, retrying transport and per-chat update ordering.
 
     ``request`` and ``get_updates_request`` replace the HTTP transport (the benchmark's canned
     Bot API uses them). ``on_token_rejected`` is called when Telegram answers 401 to any call."""
-    flood = FloodControl(settings.flood_limits)
+    flood = FloodControl(settings.flood_limits, shared=shared_budget)
     application = (
         ApplicationBuilder()
         .token(settings.token)
@@ -71,8 +78,9 @@ def build_application(
 
 
 async def _store_is_healthy(service: DialogService) -> bool:
+    """True if the store can commit a write now (it may still answer reads when it cannot)."""
     try:
-        await service.store.count()
+        await service.store.check_writable()
     except Exception:  # noqa: BLE001 - any failure means unhealthy
         logger.exception("health check failed")
         return False
@@ -115,7 +123,7 @@ async def _run(crossroads: Crossroads, stop: asyncio.Event) -> None:
     front_end = crossroads.front_end
     checkins = asyncio.create_task(run_checkins(
         service, lambda chat_id, reply: front_end.send_reply(application.bot, chat_id, reply),
-        settings.checkin_poll_seconds, stop))
+        settings.checkin_poll_seconds, stop, per_second=settings.flood_limits.messages_per_second * CHECKIN_SHARE))
     gc.freeze()  # start-up objects (content, machine, app) never need collecting again
     gc.enable()  # python -m bot starts with collections off (bot.__main__)
     try:
@@ -141,12 +149,36 @@ async def _run(crossroads: Crossroads, stop: asyncio.Event) -> None:
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT_SECONDS)
             logger.info("Crossroads is ready (long polling)")
+            watch = asyncio.create_task(_watch_poller_slot(service, stop))
             await stop.wait()
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
             await application.updater.stop()
         logger.info("stopping: finishing updates in flight")
     finally:
         stop.set()  # the check-in loop ends with the serving
         await checkins
+
+
+async def _watch_poller_slot(service: DialogService, stop: asyncio.Event) -> None:
+    """While polling, re-check the database's poller slot (its lock dies with the connection at
+    a database blip); stop, as on SIGTERM, if another process holds it now."""
+    check = getattr(service.store, "check_poller", None)
+    if check is None:
+        return
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), POLLER_CHECK_SECONDS)
+            return
+        try:
+            held = await check()
+        except StorageError:
+            continue  # the database is away: check again once it is back
+        if not held:
+            logger.error("another Crossroads process holds the poller slot now (taken while the database "
+                         "was unreachable); this one stops polling: finishing updates in flight and exiting")
+            stop.set()
 
 
 def run_telegram(settings: Settings, **seams: Any) -> int:

@@ -24,10 +24,12 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -36,7 +38,7 @@ from bot.chat_lanes import ChatLanes
 from bot.deep_link import decode_payload, encode_payload, share_url
 from bot.result_card import draw_card
 from bot.stats_report import DEFAULT_WINDOWS, collect, draw_funnel, format_figures
-from bot.telegram_render import TelegramMessage, render
+from bot.telegram_render import TelegramMessage, packed, render
 from dialogs.commands import COMMANDS, parse_input
 from dialogs.content import Content
 from dialogs.engine import DialogEngine
@@ -48,10 +50,47 @@ from dialogs.service import DialogService
 logger = logging.getLogger(__name__)
 MAX_SETTLED = 50_000
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+#: Telegram's answer to an edit that changes nothing (such as one retried after it went through).
+NOT_MODIFIED = "message is not modified"
 EMPTY_KEYBOARD = InlineKeyboardMarkup([])
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
+#: Ids are stored in 64-bit integer columns (SQLite INTEGER, PostgreSQL BIGINT).
+MAX_ID = 2**63 - 1
+#: Checked before any other handler (python-telegram-bot runs lower groups first).
+CHECK_GROUP = -1
+
+
+def _is_id(value: object, minimum: int = -MAX_ID) -> bool:
+    """An integer id in range (a bool is not one, though Python counts it as an int)."""
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= MAX_ID
+
+
+def _is_text(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def update_problem(update: Update) -> str | None:
+    """What is wrong with an update's fields that the handlers and the core trust (its id, the
+    chat's and the person's ids, the text, the button data), or None if nothing is. Telegram
+    never sends such an update; python-telegram-bot builds whatever JSON it is given."""
+    if not _is_id(update.update_id, minimum=0):
+        return "update_id is not a non-negative integer"
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is not None and not (_is_id(chat.id) and isinstance(chat.type, str)):
+        return "the chat's id or type is malformed"
+    if user is not None and not (_is_id(user.id) and _is_text(user.language_code) and _is_text(user.username)):
+        return "the sender's id, language or username is malformed"
+    if message is not None and not (_is_id(message.message_id) and _is_text(message.text)):
+        return "the message's id or text is malformed"
+    query = update.callback_query
+    if query is not None and not (isinstance(query.id, str) and _is_text(query.data)):
+        return "the button press's id or data is malformed"
+    change = update.my_chat_member
+    if change is not None and not isinstance(change.new_chat_member.status, str):
+        return "the membership status is malformed"
+    return None
 
 
 def _log_event(event: Event, outcome: Outcome, started: float) -> None:
@@ -89,6 +128,7 @@ class TelegramFrontEnd:
     def install(self, application: Application) -> None:
         """Register every handler on ``application``."""
         self._application = application
+        application.add_handler(TypeHandler(Update, self.check_update), group=CHECK_GROUP)
         application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, self.on_text))
         application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.TEXT, self.on_unsupported))
         application.add_handler(MessageHandler(~PRIVATE & NEW_MESSAGE & filters.COMMAND, self.on_group_command))
@@ -123,12 +163,25 @@ class TelegramFrontEnd:
         user = update.effective_user if isinstance(update, Update) else None
         return self.service.engine_for(self.service.language_for(user.language_code or "" if user else ""))
 
+    def _from_admin(self, update: Update) -> bool:
+        """An operator writing in their own private chat (not anyone else in an operator's chat)."""
+        chat, user = update.effective_chat, update.effective_user
+        return (chat is not None and user is not None and chat.type == "private"
+                and chat.id in self._admins and user.id in self._admins)
+
     @staticmethod
     def _language(update: Update) -> str:
         user = update.effective_user
         return (user.language_code or "") if user is not None else ""
 
     # -- handlers ------------------------------------------------------------------------
+    async def check_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Drop an update whose fields are malformed before any other handler sees it."""
+        problem = update_problem(update)
+        if problem is not None:
+            logger.warning("dropped an update: %s", problem)
+            raise ApplicationHandlerStop
+
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Typed text or a command in a private chat."""
         message = update.effective_message
@@ -138,7 +191,7 @@ class TelegramFrontEnd:
         if event.kind is EventKind.START and payload:  # a deep link: someone's shared result
             answers = decode_payload(self._content, payload, self._share_key) if self._share_key else None
             event = Event(EventKind.SHARED, answers=answers or ())
-        if event.kind is EventKind.STATS and message.chat_id in self._admins:
+        if event.kind is EventKind.STATS and self._from_admin(update):
             await self._send_stats(context.bot, message.chat_id, self._engine(update).content)
             return
         event = replace(event, language=self._language(update))
@@ -276,27 +329,36 @@ class TelegramFrontEnd:
     async def _deliver(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome, pressed_message_id: int | None
     ) -> None:
-        """Close the answered question, retire an outdated keyboard, send the replies, and
-        record which message now shows the current question."""
+        """Show the outcome with as few calls as the chat allows, and record which message now
+        shows the current question. A tap on the question on screen turns that message into
+        what comes next (one call); otherwise the answered question is closed, an outdated
+        keyboard retired, and the replies sent below the person's text."""
         await self._card_delivered(chat_id)
         if self.lanes.is_blocked(chat_id):
             return
         stored = prompt = outcome.session.prompt_message_id
+        language = outcome.session.language
+        replies = packed(outcome.replies)
         try:
-            if outcome.closed_prompt is not None:
-                target = pressed_message_id or prompt
-                if target is not None:
-                    await self._edit(context, chat_id, target, outcome.closed_prompt)
-                if target == prompt:
+            if pressed_message_id is not None and pressed_message_id == prompt and self._fits_in_place(replies):
+                await self._replace(context.bot, chat_id, pressed_message_id, replies[0], language)
+                prompt = pressed_message_id if replies[0].role is Role.QUESTION else None
+                replies = replies[1:]
+            else:
+                if outcome.closed_prompt is not None:
+                    target = pressed_message_id or prompt
+                    if target is not None:
+                        await self._edit(context, chat_id, target, outcome.closed_prompt)
+                    if target == prompt:
+                        prompt = None
+                # Once a question is answered (from another message, such as "Did you mean"), or a
+                # new one is asked, the keyboard still shown is outdated.
+                outdated = outcome.forget or outcome.closed_prompt is not None
+                if prompt is not None and (outdated or any(r.role is Role.QUESTION for r in replies)):
+                    await self._retire_keyboard(context, chat_id, prompt)
                     prompt = None
-            # Once a question is answered (from another message, such as "Did you mean"), or a new
-            # one is asked, the keyboard still shown is outdated.
-            outdated = outcome.forget or outcome.closed_prompt is not None
-            if prompt is not None and (outdated or any(r.role is Role.QUESTION for r in outcome.replies)):
-                await self._retire_keyboard(context, chat_id, prompt)
-                prompt = None
-            for reply in outcome.replies:
-                sent_id = await self._send(context, chat_id, reply, outcome.session.language)
+            for reply in replies:
+                sent_id = await self._send(context, chat_id, reply, language)
                 if reply.role is Role.QUESTION:
                     prompt = sent_id
         except Forbidden:
@@ -308,6 +370,31 @@ class TelegramFrontEnd:
             prompt = None
         if prompt != stored and not outcome.forget:
             await self.service.remember_prompt(chat_id, prompt)
+
+    @staticmethod
+    def _fits_in_place(replies: tuple[Reply, ...]) -> bool:
+        """Whether the first reply can take the place of the question tapped: the next question,
+        or the result, in one message."""
+        return bool(replies) and replies[0].role in (Role.QUESTION, Role.RESULT) and len(render(replies[0])) == 1
+
+    async def _replace(self, bot: Bot, chat_id: int, message_id: int, reply: Reply, language: str) -> None:
+        """Turn the question tapped into ``reply`` (its buttons included); a result's card follows it."""
+        message = render(reply, link_for=lambda event: self._share_link(bot, event, language))[0]
+        self._settled.pop((chat_id, message_id), None)  # it shows buttons again
+        try:
+            await bot.edit_message_text(
+                message.html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                reply_markup=message.markup, link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest as error:
+            # "Not modified": a retried edit that had gone through, which is fine. Otherwise the
+            # message vanished meanwhile: say it anew below.
+            if NOT_MODIFIED not in error.message.casefold():
+                logger.info("could not show the next step in place: %s", error.message)
+                await self.send_reply(bot, chat_id, reply, language)
+                return
+        if reply.card is not None:
+            await self._follow_with_card(bot, chat_id, reply.card)
 
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, language: str = "") -> int | None:
         """Send a reply (split if long); return the id of its last message."""
@@ -346,14 +433,19 @@ class TelegramFrontEnd:
             )
             last = sent.message_id
         if reply.card is not None:
-            sending = self._send_card(bot, chat_id, reply.card)
-            if self._application is not None and self._application.running:
-                task = self._cards[chat_id] = self._application.create_task(sending)
-                task.add_done_callback(lambda done: self._cards.pop(chat_id, None) if self._cards.get(chat_id) is done
-                                       else None)
-            else:
-                await sending
+            await self._follow_with_card(bot, chat_id, reply.card)
         return last
+
+    async def _follow_with_card(self, bot: Bot, chat_id: int, card: ResultCard) -> None:
+        """Send the result's card in the background (the chat's next reply waits for it); at once
+        without a running application."""
+        sending = self._send_card(bot, chat_id, card)
+        if self._application is None or not self._application.running:
+            await sending
+            return
+        task = self._cards[chat_id] = self._application.create_task(sending)
+        task.add_done_callback(lambda done: self._cards.pop(chat_id, None) if self._cards.get(chat_id) is done
+                               else None)
 
     async def _card_delivered(self, chat_id: int) -> None:
         """Wait for the chat's result card, if one is still on its way (it never raises)."""

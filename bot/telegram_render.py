@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callback_codec import encode
 from dialogs.events import Event, EventKind
-from dialogs.replies import Button, Reply, Span, Style
+from dialogs.replies import Button, Reply, Role, Span, Style
 
 MAX_MESSAGE_LENGTH = 4096  # characters of parsed text, counted in UTF-16 code units
 _TAGS = {Style.PLAIN: ("", ""), Style.BOLD: ("<b>", "</b>"), Style.ITALIC: ("<i>", "</i>"),
@@ -91,3 +91,18 @@ def render(reply: Reply, limit: int = MAX_MESSAGE_LENGTH, link_for: LinkFor | No
     texts = ["".join(span_html(span) for span in chunk).strip() or "…" for chunk in chunks]
     markup = keyboard(reply, link_for)
     return [TelegramMessage(text, markup if index == len(texts) - 1 else None) for index, text in enumerate(texts)]
+
+
+def packed(replies: tuple[Reply, ...], limit: int = MAX_MESSAGE_LENGTH) -> tuple[Reply, ...]:
+    """The replies with each text-only one joined to the reply after it when both fit in one
+    message ("Welcome!" and the first question, "Got it" and the next one): every message is a
+    call Telegram counts against the bot's limits."""
+    joined: list[Reply] = []
+    for reply in replies:
+        previous = joined[-1] if joined else None
+        if (previous is not None and not previous.buttons and previous.card is None and previous.role is Role.INFO
+                and utf16_length(previous.plain_text) + utf16_length(reply.plain_text) + 2 <= limit):
+            joined[-1] = replace(reply, spans=(*previous.spans, Span("\n\n"), *reply.spans))
+        else:
+            joined.append(reply)
+    return tuple(joined)

@@ -149,8 +149,12 @@ async def build_crossroads(
 
     front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], service, share_key(settings.token),
                                  settings.admin_chat_ids)
+    from bot.flood_control import SharedBudget
+
+    # Workers sharing a database share the bot's flood budget through it (one token, one budget).
+    shared = store if settings.postgres_url and isinstance(store, SharedBudget) else None
     application = build_application(settings, front_end, request=transport, get_updates_request=updates_transport,
-                                    on_token_rejected=on_token_rejected)
+                                    on_token_rejected=on_token_rejected, shared_budget=shared)
     return Crossroads(settings, service, front_end, application)
 
 

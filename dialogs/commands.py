@@ -10,6 +10,7 @@ entry here plus its words in content.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -17,6 +18,11 @@ from types import MappingProxyType
 from dialogs.events import Event, EventKind
 
 MAX_COMMAND_ECHO = 32
+#: Unicode categories never echoed back: controls (Cc: bell, escape, newlines), format characters
+#: (Cf: right-to-left overrides, embeddings and isolates, direction marks, zero-width
+#: characters), lone surrogates (Cs: a reply holding one cannot be encoded), and line and
+#: paragraph separators (Zl, Zp).
+UNECHOED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,12 @@ COMMANDS_BY_NAME: Mapping[str, Command] = MappingProxyType({command.name: comman
 COMMANDS_BY_KIND: Mapping[EventKind, Command] = MappingProxyType({command.kind: command for command in COMMANDS})
 
 
+def echoable(text: str) -> str:
+    """``text`` as it may be said back to the person: without the characters that would garble
+    the reply or a terminal (:data:`UNECHOED_CATEGORIES`), such as "/\u202eevil\u0007"."""
+    return "".join(character for character in text if unicodedata.category(character) not in UNECHOED_CATEGORIES)
+
+
 def command_event(command: Command, argument: str = "") -> Event:
     """The event a command produces; only commands that take an argument keep it."""
     return Event(command.kind, text=argument[:MAX_COMMAND_ECHO] if command.takes_argument else "")
@@ -76,5 +88,6 @@ def parse_input(text: str, bot_username: str = "") -> Event:
         return Event(EventKind.TEXT, text=stripped)
     command = COMMANDS_BY_NAME.get(name.casefold())
     if command is None:
-        return Event(EventKind.UNKNOWN, text="/" + name[:MAX_COMMAND_ECHO])
+        # Cleaned (from a bounded head: the name may be the whole message) before it is bounded.
+        return Event(EventKind.UNKNOWN, text="/" + echoable(name[:4 * MAX_COMMAND_ECHO])[:MAX_COMMAND_ECHO])
     return command_event(command, rest.strip())

@@ -11,7 +11,7 @@ from transitions import Machine
 
 from dialogs import analytics
 from dialogs.analytics import UsageEvent
-from dialogs.commands import COMMANDS_BY_KIND
+from dialogs.commands import COMMANDS_BY_KIND, echoable
 from dialogs.content import PATH_IDS, Content, Option, Question
 from dialogs.events import Event, EventKind
 from dialogs.machine import build_machine, state_names
@@ -385,7 +385,7 @@ class DialogEngine:
         """Events that do not move through the dialog machine, each with its handler (built once)."""
         return MappingProxyType({
             EventKind.UNKNOWN: lambda session, event, now: Outcome(
-                session, (self.views.text("unknown_command", command=event.text),)),
+                session, (self.views.text("unknown_command", command=echoable(event.text)),)),
             # The operator's command: the front end answers it for operators; everyone else is told it is unknown.
             EventKind.STATS: lambda session, event, now: Outcome(
                 session, (self.views.text("unknown_command", command="/stats"),)),

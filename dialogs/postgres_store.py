@@ -68,7 +68,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
            )""",
         "CREATE INDEX usage_events_at ON usage_events (at)",
     ),
+    (
+        # The bot's flood budget, shared by every worker (see bot.flood_control): the time, in
+        # the database's clock, from which the next call's slot is free.
+        "CREATE TABLE send_budget (id INTEGER PRIMARY KEY CHECK (id = 1), next_slot DOUBLE PRECISION NOT NULL)",
+        "INSERT INTO send_budget (id, next_slot) VALUES (1, 0)",
+    ),
 )
+#: Take the next send slot (GCRA): one every $1 seconds, up to $2 seconds of them saved up;
+#: returns how far ahead of now the slot is (the seconds to wait, when positive).
+_RESERVE_SLOT = """
+    WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now)
+    UPDATE send_budget SET next_slot = greatest(next_slot, clock.now - $2) + $1 FROM clock WHERE id = 1
+    RETURNING next_slot - $1 - clock.now"""
+_HOLD_SENDS = """
+    UPDATE send_budget SET next_slot = greatest(next_slot, extract(epoch FROM clock_timestamp())::float8 + $1)
+    WHERE id = 1"""
 SCHEMA_VERSION = len(MIGRATIONS)
 #: Advisory locks of Crossroads itself use the two-int4 key space (class, object); chat locks
 #: use the bigint key space, which PostgreSQL keeps apart, so a chat id never collides with them.
@@ -76,6 +91,8 @@ LOCK_CLASS = 0x43524F53  # "CROS"
 MIGRATION_LOCK = 1
 POLLER_LOCK = 2
 CONNECT_TIMEOUT_SECONDS = 10.0
+#: A poller-lock connection that does not answer SELECT 1 in this long is taken for lost.
+POLLER_CHECK_TIMEOUT_SECONDS = 5.0
 COMMAND_TIMEOUT_SECONDS = 30.0
 DEFAULT_POOL_SIZE = 10
 #: Errors that mean "the database did not do it": connection loss, server errors, timeouts.
@@ -99,9 +116,19 @@ _INSERT = (
     "ON CONFLICT (chat_id) DO NOTHING"
 )
 _INSERT_USAGE = "INSERT INTO usage_events (at, kind, detail, how, seconds) VALUES ($1, $2, $3, $4, $5)"
+#: The kind of the usage row that check_writable writes and deletes in the same transaction.
+_HEALTH_PROBE = "health_probe"
 _CLAIM_CHECKINS = (
     "DELETE FROM checkins WHERE chat_id IN (SELECT chat_id FROM checkins WHERE due_at <= $1 ORDER BY due_at "
     "LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING chat_id, path"
+)
+#: Which server session this is: its pid and start time (a pid alone may be reused).
+_SESSION_ID = "SELECT pid::text || '@' || backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+#: Which server session holds the poller lock in this database, if any (as _SESSION_ID).
+_POLLER_HOLDER = (
+    "SELECT a.pid::text || '@' || a.backend_start::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2 AND l.granted "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
 #: One round trip: the set_config is local to the statement's own transaction, so its commit
 #: does not wait for a WAL flush (see the module docstring).
@@ -145,7 +172,11 @@ class PostgresSessionStore:
         #: (a second pooled connection per chat could exhaust the pool while locks wait).
         self._turn: contextvars.ContextVar[asyncpg.Connection | None] = contextvars.ContextVar(
             f"crossroads_turn_{id(self)}", default=None)
+        #: The connection holding the poller lock, its server session (_SESSION_ID, kept after
+        #: the connection is lost), and whether this store claimed the lock at all.
         self._poller: asyncpg.Connection | None = None
+        self._poller_session: str | None = None
+        self._poller_claimed = False
 
     @property
     def where(self) -> str:
@@ -233,10 +264,47 @@ class PostgresSessionStore:
         process holds it (Telegram allows one getUpdates consumer per bot)."""
         if self._poller is not None:
             return True
+        if await self._take_poller():
+            self._poller_claimed = True
+            return True
+        return False
+
+    async def check_poller(self) -> bool:
+        """True while this store still holds the poller lock. A session lock dies with its
+        connection (a database restart or a network blip), so once the database answers again
+        the lock is taken anew on a fresh connection: False if another process took it
+        meanwhile. Raises StorageError while the database is unreachable (nobody can tell then)."""
+        if not self._poller_claimed:
+            return False
+        connection = self._poller
+        if connection is not None:
+            try:
+                await connection.fetchval("SELECT 1", timeout=POLLER_CHECK_TIMEOUT_SECONDS)
+                return True  # the session, and so its lock, is alive
+            except DATABASE_ERRORS:
+                self._poller = None
+                with contextlib.suppress(*DATABASE_ERRORS):  # a lost connection may be detached already
+                    connection.terminate()
+                    await self._pool_or_fail().release(connection)
+        if await self._take_poller():
+            return True
+        # Our lost session may live on in the server until the server notices: the lock is ours then.
+        holder = await self._fetchval(_POLLER_HOLDER, LOCK_CLASS, POLLER_LOCK)
+        return holder is not None and holder == self._poller_session
+
+    async def _take_poller(self) -> bool:
+        """Try the poller lock on a pooled connection, kept while the lock is held."""
         try:
             connection = await self._pool_or_fail().acquire()
-            if await connection.fetchval("SELECT pg_try_advisory_lock($1, $2)", LOCK_CLASS, POLLER_LOCK):
-                self._poller = connection
+            try:
+                session = await connection.fetchval(_SESSION_ID)
+                taken = await connection.fetchval("SELECT pg_try_advisory_lock($1, $2)", LOCK_CLASS, POLLER_LOCK)
+            except BaseException:
+                with contextlib.suppress(*DATABASE_ERRORS):
+                    await self._pool_or_fail().release(connection)
+                raise
+            if taken:
+                self._poller, self._poller_session = connection, session
                 return True
             await self._pool_or_fail().release(connection)
         except DATABASE_ERRORS as error:
@@ -245,11 +313,13 @@ class PostgresSessionStore:
 
     async def release_poller(self) -> None:
         """Give the poller lock back (closing the store does it too)."""
+        self._poller_claimed = False
         if self._poller is not None and self._pool is not None:
             connection, self._poller = self._poller, None
             with contextlib.suppress(*DATABASE_ERRORS):
                 await connection.execute("SELECT pg_advisory_unlock($1, $2)", LOCK_CLASS, POLLER_LOCK)
-            await self._pool.release(connection)
+            with contextlib.suppress(*DATABASE_ERRORS):
+                await self._pool.release(connection)
 
     # -- reads and writes ------------------------------------------------------------------
     @asynccontextmanager
@@ -385,6 +455,24 @@ class PostgresSessionStore:
             await db.execute("DELETE FROM usage_events WHERE at < $1", cutoff)
         return int(status.split()[-1])
 
+    async def reserve_send_slot(self, interval: float, tolerance: float) -> float:
+        """The shared flood budget (bot.flood_control.SharedBudget): take the next call's slot,
+        one every ``interval`` seconds with up to ``tolerance`` seconds saved up, in one atomic
+        update of one row; the seconds to wait before sending (0 or less: now)."""
+        return float(await self._fetchval(_RESERVE_SLOT, interval, tolerance))
+
+    async def hold_sends(self, seconds: float) -> None:
+        """Telegram answered 429: no worker gets a slot for ``seconds`` from now."""
+        async with self._connection() as db:
+            await db.execute(_HOLD_SENDS, seconds)
+
     async def count(self) -> int:
         """How many sessions are stored."""
         return int(await self._fetchval("SELECT count(*) FROM sessions"))
+
+    async def check_writable(self) -> None:
+        """Commit a usage row and its deletion in one transaction (a read-only server, such as a
+        standby after a failover, or a full disk refuses it); raise StorageError on failure."""
+        async with self._connection() as db, db.transaction():
+            row_id = await db.fetchval(f"{_INSERT_USAGE} RETURNING id", self._clock(), _HEALTH_PROBE, "", "", None)
+            await db.execute("DELETE FROM usage_events WHERE id = $1", row_id)

@@ -59,6 +59,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 _INSERT_USAGE = "INSERT INTO usage_events (at, kind, detail, how, seconds) VALUES (?, ?, ?, ?, ?)"
 SCHEMA_VERSION = len(MIGRATIONS)
+#: The kind of the usage row that check_writable writes and deletes in the same transaction.
+_HEALTH_PROBE = "health_probe"
 _Operation = Callable[[aiosqlite.Connection, float], Awaitable[Any]]
 
 _SELECT = (
@@ -342,3 +344,18 @@ class SqliteSessionStore:
         async with self._connection().execute("SELECT COUNT(*) FROM sessions") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def check_writable(self) -> None:
+        """Commit a usage row and its deletion in one transaction (through the group commit, so
+        the write reaches the WAL and is fsync'd like any other); raise StorageError on failure."""
+
+        async def probe(db: aiosqlite.Connection, now: float) -> None:
+            own = not db.in_transaction  # alone in its batch: autocommit, so it opens its own
+            if own:
+                await db.execute("BEGIN IMMEDIATE")
+            cursor = await db.execute(_INSERT_USAGE, (now, _HEALTH_PROBE, "", "", None))
+            await db.execute("DELETE FROM usage_events WHERE id = ?", (cursor.lastrowid,))
+            if own:
+                await db.execute("COMMIT")
+
+        await self._write(probe)

@@ -65,3 +65,7 @@ class SessionStore(Protocol):
 
     async def count(self) -> int:
         """How many sessions are stored."""
+
+    async def check_writable(self) -> None:
+        """Commit a cheap write that leaves no trace; raise StorageError if it fails (a full or
+        read-only disk, a read-only database): the health check, since reads may still work."""

@@ -32,7 +32,7 @@ from dialogs.content import NOT_SURE, Content, Question, Wording
 from dialogs.events import Event, EventKind
 from dialogs.nlu import labels
 from dialogs.nlu.labels import Label
-from dialogs.nlu.model import ClauseSums, softmax
+from dialogs.nlu.model import ClauseSums, likeliest, probability_of, softmax
 from dialogs.nlu.policy import DEFAULT, Act, Thresholds, decide, is_answer
 from dialogs.session import Answer
 
@@ -40,6 +40,17 @@ from dialogs.session import Answer
 PATH_SIMILARITY = 80
 #: Negations reach this many words back ("I'd rather not have uneven income").
 NEGATION_REACH = 5
+#: How much of a typed message is read: its first MAX_READ_CHARACTERS characters (cut after a
+#: whole word), of which the model weighs the first MAX_READ_CLAUSES clauses. Reading costs time
+#: in proportion to what is read (about 7 microseconds a character, 100 a clause), on the one
+#: event loop every chat shares: unbounded, a 4,096-character message (Telegram's longest) held
+#: every chat up for 50-70 ms, and 400,000 characters through the webhook for seconds. A typed
+#: answer is short: the longest reply of the corpora and the test split is 189 characters in 8
+#: clauses (the article's sentences, also trained on, 326 in 13), so every one is read whole
+#: (tests/test_long_messages.py checks it), and a pasted wall of text is read as its beginning,
+#: at the cost of a paragraph.
+MAX_READ_CHARACTERS = 1000
+MAX_READ_CLAUSES = 24
 _CLAUSE = re.compile(r"[,.;:!?()\n]+")
 _APOSTROPHES = str.maketrans({"'": "", "’": "", "‘": "", "`": "", "´": ""})
 _NON_WORD = re.compile(r"[^\w]+")
@@ -108,6 +119,19 @@ def clauses(text: str, wording: Wording = ENGLISH) -> list[list[str]]:
 def phrase_key(text: str, wording: Wording = ENGLISH) -> str:
     """A phrase normalised for comparison: its words joined by single spaces."""
     return " ".join(words(text, wording))
+
+
+def readable(text: str) -> str:
+    """The part of a typed message that is read: all of it (stripped) up to MAX_READ_CHARACTERS,
+    else its beginning up to the last whole word within them (one endless word: cut at the cap)."""
+    text = text.strip()
+    if len(text) <= MAX_READ_CHARACTERS:
+        return text
+    head = text[:MAX_READ_CHARACTERS]
+    if head[-1].isspace() or text[MAX_READ_CHARACTERS].isspace():
+        return head.rstrip()
+    whole = head.rsplit(None, 1)  # the word cut in two is left out
+    return whole[0] if len(whole) == 2 else head
 
 
 def compact(text: str) -> str:
@@ -226,8 +250,11 @@ class Interpreter:
              can_correct: bool = False) -> Understanding:
         """Understand ``text`` typed while ``question`` is asked (None: no question is open).
         ``open_questions``: unanswered questions whose answers the message may also state;
-        ``can_correct``: a previous answer exists that "no, I meant ..." would correct."""
-        text = text.strip()
+        ``can_correct``: a previous answer exists that "no, I meant ..." would correct. Only the
+        message's beginning is read (:func:`readable`, MAX_READ_CLAUSES); a message cut there
+        is a pasted text, not the person telling about themselves, so it states no facts."""
+        said = text.strip()
+        text = readable(said)
         if not text:
             return NOTHING
         key = phrase_key(text, self._wording)
@@ -259,10 +286,12 @@ class Interpreter:
         if self._model is None:
             return NOTHING
         pieces = self._model.clauses(text)
+        whole = text == said and len(pieces) <= MAX_READ_CLAUSES
+        pieces = pieces[:MAX_READ_CLAUSES]
         parts = [self._model.clause_sums(clause) for clause in pieces]
         if self._model.known_share(parts) < self.thresholds.known:  # "مرحبا", "👩‍💻🚀🔥": nothing to go on
             return Understanding(Reading.NOTHING, how="unknown words")
-        others = [q for q in open_questions if q is not question]
+        others = [q for q in open_questions if q is not question] if whole else []
         facts, stating = self._facts([clause.text for clause in pieces], parts, others) if others else ([], set())
         kept = [sums for number, sums in enumerate(parts) if number not in stating] or parts
         scores = self._model.scores_of(kept)  # the message less the clauses that stated other answers
@@ -323,21 +352,29 @@ class Interpreter:
         """(facts, the positions of the clauses that stated them); an option whose own words the
         clause negates ("no free time at all") is never a fact."""
         assert self._model is not None
+        model = self._model
         open_answers = {labels.answer(q.id, o.id): (q.id, o.id) for q in questions for o in q.options}
         allowed = self._general_set | frozenset(open_answers)
+        positions = self._indices.get(allowed)
+        if positions is None:
+            positions = self._indices[allowed] = model.positions(allowed)
         best: dict[str, tuple[float, str, int]] = {}
         for number, sums in enumerate(parts):
-            if self._model.known_share([sums]) < self.thresholds.known:
+            if model.known_share([sums]) < self.thresholds.known:
                 continue
-            probabilities = self._softmax(self._model.scores_of([sums]), allowed)
-            top = max(probabilities, key=probabilities.__getitem__)
-            if top in open_answers and probabilities[top] >= self.thresholds.fact:
+            scores = model.scores_of([sums])
+            position = likeliest(scores, positions)
+            top = model.classes[position]
+            if top not in open_answers:
+                continue
+            probability = probability_of(position, scores, positions, model.temperature)
+            if probability >= self.thresholds.fact:
                 question_id, option_id = open_answers[top]
                 question = self._content.question(question_id)
                 if question is None or option_id in self.negated_options(texts[number], question):
                     continue
-                if probabilities[top] > best.get(question_id, (0.0, "", 0))[0]:
-                    best[question_id] = (probabilities[top], option_id, number)
+                if probability > best.get(question_id, (0.0, "", 0))[0]:
+                    best[question_id] = (probability, option_id, number)
         order = {q.id: index for index, q in enumerate(self._content.questions)}
         chosen = sorted(best, key=order.__getitem__)
         return [(question_id, best[question_id][1]) for question_id in chosen], {best[q][2] for q in chosen}

@@ -217,6 +217,15 @@ class TestSessionStoreContract:
         rest = await store.claim_due_checkins(clock.now, 10)
         assert sorted(chat for chat, _ in rest) == [1, 2]
 
+    async def test_check_writable_commits_a_write_that_leaves_no_trace(self, store: SessionStore,
+                                                                        clock: ManualClock) -> None:
+        saved = await store.save(Session(chat_id=9, state="asking_risk", answers=ANSWERS[:1]))
+        await store.check_writable()
+        await store.check_writable()
+        assert await store.count() == 1
+        assert await store.load(9) == saved
+        assert await store.usage_since(0) == []
+
     async def test_data_survives_close_and_reopen(self, backend, store: SessionStore) -> None:
         saved = await store.save(Session(chat_id=8, state=RESULT, answers=ANSWERS, generation=5))
         await store.close()
@@ -331,6 +340,28 @@ async def test_sqlite_malformed_answers_load_as_none(tmp_path: Path) -> None:
         with sqlite3.connect(path) as raw:
             raw.execute("UPDATE sessions SET answers = 'not json' WHERE chat_id = 3")
         assert (await store.load(3)).answers == ()
+    finally:
+        await store.close()
+
+
+class ReadOnlySqliteStore(SqliteSessionStore):
+    """The real store, whose database stops taking writes on demand (as a disk gone read-only
+    or full would; chmod does not stop root, and the tests may run as root)."""
+
+    async def refuse_writes(self) -> None:
+        """From now on every write fails with SQLite's "attempt to write a readonly database"."""
+        await self._connection().execute("PRAGMA query_only = ON")
+
+
+async def test_sqlite_check_writable_fails_once_the_database_refuses_writes(tmp_path: Path) -> None:
+    store = ReadOnlySqliteStore(tmp_path / "ro.db")
+    await store.open()
+    try:
+        await store.check_writable()
+        await store.refuse_writes()
+        assert await store.count() == 0  # reads still work: a read is no health check
+        with pytest.raises(StorageError, match="readonly"):
+            await store.check_writable()
     finally:
         await store.close()
 

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,9 @@ class BotProcess:
 def button_labels(message: Any) -> list[str]:
     """Every button label of a bot message, flattened."""
     return [label for row in message.buttons for label, _ in row]
+
+
+def showing(text: str, then: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """A message that says ``text`` and is also ``then`` (such as the next question): a short
+    reply and the question after it go out as one message (bot.telegram_render.packed)."""
+    return lambda message: text in (message.plain or "") and then(message)

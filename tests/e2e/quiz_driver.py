@@ -64,15 +64,21 @@ class QuizPlayer:
         assert number is not None
         option = self.content.questions[number - 1].options[self.choices[number - 1]]
         await self.user.press_button(option.label, message_id=prompt.message_id)
-        acked = await self._wait(lambda: "Your answer:" in (self.user.message(prompt.message_id).plain or ""),
-                                 ack_timeout)
+        acked = await self._wait(lambda: self._moved_on(prompt.message_id, number), ack_timeout)
         if acked:
             self.acknowledged[number] = option.id
             return
         # Silence (the bot may have died before or after committing): ask where we are.
         await self.user.send_command("/start")
         await self._wait(lambda: self.has_result() or (
-            (latest := self.current_prompt()) is not None and latest.message_id > prompt.message_id), ack_timeout)
+            (latest := self.current_prompt()) is not None and (question_number(latest.plain) or 0) > number),
+            ack_timeout)
+
+    def _moved_on(self, message_id: int, number: int) -> bool:
+        """The tapped question was answered: closed ("Your answer: ..."), or turned in place into
+        a later question or the result."""
+        text = self.user.message(message_id).plain or ""
+        return "Your answer:" in text or text.startswith("Your best fit:") or (question_number(text) or 0) > number
 
     async def _wait(self, predicate, timeout: float) -> bool:
         try:

@@ -31,6 +31,18 @@ async def test_429_retry_after_is_honoured_without_a_hot_loop(server: FakeBotApi
     server.assert_no_errors()
 
 
+async def test_a_storm_of_429s_never_reaches_the_person_as_an_error(server: FakeBotApi, bot: BotProcess) -> None:
+    """More refusals in a row than the retries for failures: the reply waits and goes out once."""
+    user = server.user(user_id=6004)
+    server.inject_fault("sendMessage", "429", times=7, retry_after=1)
+    await user.send_command("/start")
+    await user.wait_for_message("Question 1 of", timeout=30)
+    sent = [r for r in server.requests_for("sendMessage") if r.ok]
+    assert len(sent) == 1 and len(server.requests_for("sendMessage")) == 8
+    assert "went wrong" not in "".join(m.plain or "" for m in user.messages)
+    server.assert_no_errors()
+
+
 async def test_5xx_and_dropped_connections_are_retried_with_backoff(server: FakeBotApi, bot: BotProcess) -> None:
     user = server.user(user_id=6002)
     server.inject_fault("sendMessage", "500", times=2)
@@ -43,7 +55,9 @@ async def test_5xx_and_dropped_connections_are_retried_with_backoff(server: Fake
     await user.wait_for_message("Question 2 of")
     edits = server.call_times("editMessageText")[before:]
     assert len(edits) == 2 and edits[1] - edits[0] >= 0.4  # backed off before retrying
-    assert "Your answer:" in user.messages[-2].plain
+    # The tapped question became the next one: still one message, shown once.
+    assert [m.message_id for m in user.messages] == [user.messages[0].message_id]
+    assert "Question 2 of" in user.messages[0].plain
     server.assert_no_errors()
 
 

@@ -14,6 +14,7 @@ from telegram.error import Forbidden
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.chat_lanes import ChatLanes
+from bot.flood_control import FloodControl, FloodLimits
 from bot.retrying_request import RetryingRequest
 from tests.fakebotapi import FakeBotApi
 
@@ -72,3 +73,29 @@ async def test_calls_into_one_chat_go_out_one_at_a_time(server: FakeBotApi, lane
     assert len(records) == 5
     for earlier, later in zip(records, records[1:]):
         assert earlier.finished_at is not None and later.started_at >= earlier.finished_at
+
+
+async def test_every_call_into_a_chat_is_paced_and_calls_into_no_chat_are_not(server: FakeBotApi) -> None:
+    """As Telegram (and python-telegram-bot's AIORateLimiter) count them: edits and chat
+    actions draw on the chat's budget like messages; callback answers and calls about the bot
+    itself do not."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(seconds)
+
+    limits = FloodLimits(messages_per_second=1000, burst=1000, chat_messages_per_second=20, chat_burst=1)
+    request = RetryingRequest(AiohttpRequest(8), flood=FloodControl(limits, sleep=sleep))
+    async with Bot(server.token, base_url=f"{server.url}/bot", request=request) as bot:
+        server.user(user_id=4105)
+        sent = await bot.send_message(4105, "question")
+        waits.clear()
+        await bot.edit_message_text("edited", chat_id=4105, message_id=sent.message_id)
+        await bot.send_chat_action(4105, "typing")
+        assert len(waits) == 2  # each waited for the chat's next slot
+        waits.clear()
+        for _ in range(5):
+            await bot.get_me()
+            await bot.get_my_commands()
+        assert waits == []

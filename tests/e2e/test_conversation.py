@@ -8,7 +8,7 @@ import sqlite3
 
 from dialogs.content import NOT_SURE
 from dialogs.content_loader import load_content
-from tests.e2e.harness import BotProcess, button_labels
+from tests.e2e.harness import BotProcess, button_labels, showing
 from tests.fakebotapi import FakeBotApi
 
 CONTENT = load_content()
@@ -36,8 +36,7 @@ async def test_own_words_are_taken_and_acknowledged(server: FakeBotApi, bot: Bot
     await user.wait_for_message(is_question(2))
     await user.send_text("ups and downs don't bother me")
     label = QUESTIONS[1].option("variable_ok").label  # type: ignore[union-attr]
-    await user.wait_for_message(TEXTS.render("understood", label=label))
-    await user.wait_for_message(is_question(3))
+    await user.wait_for_message(showing(TEXTS.render("understood", label=label), is_question(3)))
     assert stored_answers(bot, 9101)[-1] == [QUESTIONS[1].id, "variable_ok"]
     server.assert_no_errors()
 
@@ -109,24 +108,19 @@ async def test_plain_word_commands(server: FakeBotApi, bot: BotProcess) -> None:
     await user.press_button(QUESTIONS[0].options[0].label, message_id=first.message_id)
     await user.wait_for_message(is_question(2))
     await user.send_text("go back")
-    await user.wait_for_message(TEXTS["back_done"])
-    await user.wait_for_message(is_question(1))
+    await user.wait_for_message(showing(TEXTS["back_done"], is_question(1)))
     assert stored_answers(bot, 9105) == []
     await user.send_text("what is hybrid?")
-    await user.wait_for_message(CONTENT.paths["hybrid"].summary[:50])
-    await user.wait_for_message(is_question(1))
+    await user.wait_for_message(showing(CONTENT.paths["hybrid"].summary[:50], is_question(1)))
     await user.send_text("tell me about side hustles")
-    await user.wait_for_message(CONTENT.paths["side_hustle"].summary[:50])
-    await user.wait_for_message(is_question(1))
+    await user.wait_for_message(showing(CONTENT.paths["side_hustle"].summary[:50], is_question(1)))
     await user.send_text("Explain generative AI")
-    await user.wait_for_message(CONTENT.paths["generative_ai"].summary[:50])
-    await user.wait_for_message(is_question(1))
+    await user.wait_for_message(showing(CONTENT.paths["generative_ai"].summary[:50], is_question(1)))
     await user.press_button(QUESTIONS[0].options[1].label)
     await user.wait_for_message(is_question(2))
     await user.send_text("why?")
     await user.wait_for_message(TEXTS["result_not_ready"][:30])
     await user.send_text("start over")
-    await user.wait_for_message(TEXTS["restarted"])
-    await user.wait_for_message(is_question(1))
+    await user.wait_for_message(showing(TEXTS["restarted"], is_question(1)))
     assert stored_answers(bot, 9105) == []
     server.assert_no_errors()

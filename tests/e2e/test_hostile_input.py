@@ -31,7 +31,7 @@ from dialogs.engine import DialogEngine
 from dialogs.machine import state_names
 from dialogs.session import Session
 from dialogs.sqlite_store import decode_answers, decode_prefilled, encode_answers
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import BotProcess, showing
 from tests.e2e.update_strategies import (
     BLOCKED,
     CHANNEL_CHAT_ID,
@@ -409,8 +409,7 @@ async def test_long_emoji_and_right_to_left_text_get_the_hint(server: FakeBotApi
     ]
     for text in texts:
         await user.send_text(text)
-        await user.wait_for_message(HINT)
-        again = await user.wait_for_message(is_question(2))
+        again = await user.wait_for_message(showing(HINT, is_question(2)))
         assert QUESTIONS[1].text in again.plain
         await settle(user)
         assert quiz_fields(session_row(bot, 2007)) == before, text[:40]
@@ -520,8 +519,7 @@ async def test_blocked_person_gets_nothing_and_can_resume(server: FakeBotApi, bo
     assert row is not None
     position = len(decode_answers(row["answers"]))
     await user.send_command("/start")
-    await user.wait_for_message("Welcome back")
-    resumed = await user.wait_for_message(is_question(position + 1))
+    resumed = await user.wait_for_message(showing("Welcome back", is_question(position + 1)))
     await user.press_button(QUESTIONS[position].options[0].label, message_id=resumed.message_id)
     await user.wait_for_message(is_question(position + 2))
     server.assert_no_errors(BLOCKED)

@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 from dialogs.content_loader import load_languages
-from tests.e2e.harness import BotProcess, button_labels
+from tests.e2e.harness import BotProcess, button_labels, showing
 from tests.fakebotapi import FakeBotApi
 
 LANGUAGES = load_languages()
@@ -43,12 +43,10 @@ async def finish(user) -> None:  # type: ignore[no-untyped-def]
 async def test_a_new_chat_saying_hi_is_greeted_and_small_talk_keeps_its_place(server: FakeBotApi, bot: BotProcess) -> None:
     user = server.user(user_id=18001)
     await user.send_text("hi")
-    await user.wait_for_message(TEXTS.render("greeting", total=TOTAL).split("\n")[0])
-    await user.wait_for_message(is_question(1))
+    await user.wait_for_message(showing(TEXTS.render("greeting", total=TOTAL).split("\n")[0], is_question(1)))
     assert TEXTS["resume"] not in "".join(m.plain or "" for m in user.messages)
     await user.send_text("thanks!")
-    await user.wait_for_message(TEXTS["chat_thanks"])
-    await user.wait_for_message(is_question(1))
+    await user.wait_for_message(showing(TEXTS["chat_thanks"], is_question(1)))
     assert stored(bot, 18001) == ("asking_skills", [])
     server.assert_no_errors()
 
@@ -61,18 +59,15 @@ async def test_plain_word_commands_mid_quiz(server: FakeBotApi, bot: BotProcess)
         await user.press_button(QUESTIONS[index].options[0].label)
     await user.wait_for_message(is_question(4))
     await user.send_text("undo that last one")
-    await user.wait_for_message(TEXTS["back_done"])
-    await user.wait_for_message(is_question(3))
+    await user.wait_for_message(showing(TEXTS["back_done"], is_question(3)))
     assert len(stored(bot, 18002)[1]) == 2  # type: ignore[index]
     await user.send_text("do AI jobs pay well?")
-    quote = await user.wait_for_message(TEXTS["topic_title"])
+    quote = await user.wait_for_message(showing(TEXTS["topic_title"], is_question(3)))
     assert CONTENT.excerpts["ai_salaries"].text in (quote.plain or "")
-    await user.wait_for_message(is_question(3))
     await user.send_text("which bootcamp is the best one to join?")
     await user.wait_for_message(TEXTS["topic_uncovered"])
     await user.send_text("can we start over from scratch")
-    await user.wait_for_message(TEXTS["restarted"])
-    await user.wait_for_message(is_question(1))
+    await user.wait_for_message(showing(TEXTS["restarted"], is_question(1)))
     assert stored(bot, 18002)[1] == []  # type: ignore[index]
     server.assert_no_errors()
 

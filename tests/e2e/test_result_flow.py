@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from dialogs.content_loader import load_content
 from dialogs.scoring import score
-from tests.e2e.harness import BotProcess, button_labels
+from tests.e2e.harness import BotProcess, button_labels, showing
 from tests.fakebotapi import FakeBotApi
 
 CONTENT = load_content()
@@ -118,8 +118,7 @@ async def test_share_link_for_a_friend_and_a_forged_one(server: FakeBotApi, bot:
     for bad in (payload[:8] + ("1" if payload[8] != "1" else "2") + payload[9:], payload[:-3]):
         stranger = server.user(user_id=10203 + len(bad))
         await stranger.send_command("/start", bad)
-        await stranger.wait_for_message(TEXTS["shared_invalid"][:40])
-        await stranger.wait_for_message(is_question(1))
+        await stranger.wait_for_message(showing(TEXTS["shared_invalid"][:40], is_question(1)))
     server.assert_no_errors()
 
 

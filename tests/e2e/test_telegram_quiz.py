@@ -7,7 +7,7 @@ import sqlite3
 from dialogs.commands import COMMANDS
 from dialogs.content_loader import load_content
 from dialogs.scoring import score
-from tests.e2e.harness import BotProcess, button_labels
+from tests.e2e.harness import BotProcess, button_labels, showing
 from tests.fakebotapi import FakeBotApi
 
 CONTENT = load_content()
@@ -63,15 +63,18 @@ async def test_complete_quiz_with_buttons(server: FakeBotApi, bot: BotProcess) -
     assert CONTENT.texts["button_why"] in labels and CONTENT.texts["button_restart"] in labels
     assert CONTENT.texts["button_explain_menu"] in labels
 
-    # Every answered question stays readable with its answer, keyboard removed.
-    answered = [m for m in user.messages if "Your answer:" in (m.plain or "")]
-    assert len(answered) == TOTAL
-    for message, question, choice in zip(answered, QUESTIONS, choices):
-        assert question.text in message.plain
-        assert question.options[choice].label in message.plain
-        assert not message.buttons
-    # The result's card follows it; every callback query was answered.
+    # Each tap turned the question on screen into the next one, and the last into the result:
+    # one message for the whole quiz, then the result's card.
+    assert result.message_id == first.message_id
     await user.wait_for_message(lambda m: m.kind == "photo" and m.message_id > result.message_id)
+    assert [m.kind for m in user.messages] == ["text", "photo"]
+    writes = [r.method for r in server.requests if r.params.get("chat_id") in (1001, "1001")]
+    assert writes == ["sendMessage"] + ["editMessageText"] * TOTAL + ["sendPhoto"]
+    # The answers stay readable: /why lists every one of them.
+    await user.send_command("/why")
+    why = await user.wait_for_message(lambda m: m.message_id > result.message_id + 1)
+    for question, choice in zip(QUESTIONS, choices):
+        assert question.options[choice].label in why.plain
     presses = [u for u in server.updates if "callback_query" in u]
     assert len(presses) == TOTAL
     # The answer goes out beside the reply, so the last one may land just after the result.
@@ -84,11 +87,10 @@ async def test_typed_answers_and_hint(server: FakeBotApi, bot: BotProcess) -> No
     await user.send_command("/start")
     question = await user.wait_for_message(is_question(1))
     await user.send_text("asdf qwerty zxcv")
-    hint = await user.wait_for_message(HINT_START)
-    again = await user.wait_for_message(is_question(1))
-    assert again.message_id != question.message_id
+    # The hint and the question again, in one message below the person's text.
+    again = await user.wait_for_message(showing(HINT_START, is_question(1)))
+    assert again.message_id > question.message_id
     assert not user.message(question.message_id).buttons  # the outdated keyboard was retired
-    assert hint.message_id < again.message_id
     await user.send_text("2")
     await user.wait_for_message(is_question(2))
     closed = user.message(again.message_id)
@@ -110,8 +112,7 @@ async def test_restart_mid_quiz_and_stale_buttons(server: FakeBotApi, bot: BotPr
     second = await user.wait_for_message(is_question(2))
     stale_data = second.buttons[0][0][1]
     await user.send_command("/restart")
-    await user.wait_for_message("Starting over")
-    await user.wait_for_message(is_question(1))
+    await user.wait_for_message(showing("Starting over", is_question(1)))
     # The question-2 button from the previous quiz changes nothing and gets a polite notice.
     query = await user.press(second.message_id, stale_data, force=True)
     answer = await server.wait_until(lambda: server.callback_answer(query))
@@ -186,8 +187,7 @@ async def test_resume_after_sigkill(server: FakeBotApi, bot: BotProcess) -> None
     await bot.kill()
     await bot.start()
     await user.send_command("/start")
-    await user.wait_for_message("Welcome back")
-    resumed = await user.wait_for_message(is_question(4))
+    resumed = await user.wait_for_message(showing("Welcome back", is_question(4)))
     assert QUESTIONS[3].text in resumed.plain
     await user.press_button(QUESTIONS[3].options[0].label)
     await user.wait_for_message(is_question(5))

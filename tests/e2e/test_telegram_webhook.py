@@ -49,7 +49,7 @@ async def test_webhook_mode_with_right_wrong_and_missing_secret(server: FakeBotA
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                 assert response.status == 200
-                assert await response.json() == {"status": "ok"}
+                assert (await response.json())["status"] == "ok"  # and the webhook's last error: test_healthz
             async with http.post(f"http://127.0.0.1:{port}/telegram/hook", data=b"not json",
                                  headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
                 assert response.status == 400

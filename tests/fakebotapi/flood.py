@@ -2,7 +2,7 @@
 
 Telegram documents about 30 messages a second for a bot overall and about one a second in one
 chat, short bursts tolerated, and answers 429 ``Too Many Requests: retry after N`` beyond that;
-it does not publish its algorithm. The fake models it with two token buckets (one for the bot,
+it does not publish its algorithm. Every call into a chat counts (edits and chat actions too). The fake models it with two token buckets (one for the bot,
 one per chat: ``rate`` tokens a second, ``burst`` saved up). A message that finds a bucket empty
 is refused with the whole seconds until a token is back (at least 1), and that scope (the chat,
 or the whole bot) stays refused until then: a bot that keeps sending during the pause only
@@ -12,14 +12,16 @@ collects more 429s.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-#: Methods that create a message: what the limits count (edits and answers are not counted).
-MESSAGE_METHODS = frozenset({
-    "sendmessage", "sendphoto", "sendaudio", "senddocument", "sendvideo", "sendanimation", "sendvoice",
-    "sendvideonote", "sendmediagroup", "sendlocation", "sendvenue", "sendcontact", "sendpoll", "senddice",
-    "sendsticker", "sendinvoice", "copymessage", "copymessages", "forwardmessage", "forwardmessages",
-})
+
+def counted(params: Mapping[str, Any]) -> bool:
+    """What the limits count: every call into a chat (messages, edits, chat actions, photos), as
+    python-telegram-bot's AIORateLimiter does; callback answers and calls about the bot carry
+    no chat_id and are not counted."""
+    return params.get("chat_id") is not None
 
 
 @dataclass

@@ -27,8 +27,8 @@ from aiohttp import web
 
 from .entities import ParsedText
 from .errors import ApiError
-from .flood import MESSAGE_METHODS as FLOOD_COUNTED
 from .flood import FloodLimits
+from .flood import counted as flood_counted
 from .formatting import format_text
 from .images import image_size, photo_problem
 from .models import (
@@ -579,7 +579,7 @@ class FakeBotApi:
 
     def enable_flood_limits(self, messages_per_second: float = 30.0, burst: float = 30.0,
                             chat_messages_per_second: float = 1.0, chat_burst: float = 3.0) -> FloodLimits:
-        """Flood mode: refuse messages beyond Telegram's rates with 429 (see ``flood.py``)."""
+        """Flood mode: refuse calls into chats beyond Telegram's rates with 429 (see ``flood.py``)."""
         self.flood_limits = FloodLimits(messages_per_second, burst, chat_messages_per_second, chat_burst)
         return self.flood_limits
 
@@ -1004,7 +1004,7 @@ class FakeBotApi:
             decoded = self.spec.decode(method, record.raw_params, record.files)
             record.params = decoded.params
             record.unknown_params = decoded.unknown
-            if self.flood_limits is not None and method.name.lower() in FLOOD_COUNTED:
+            if self.flood_limits is not None and flood_counted(decoded.params):
                 retry_after = self.flood_limits.check(decoded.params.get("chat_id"), time.monotonic())
                 if retry_after is not None:
                     record.fault = "flood"
