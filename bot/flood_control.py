@@ -9,9 +9,11 @@ and calls about the bot itself (getUpdates, setMyCommands) carry none and are no
 
 - paces chat-bound calls with two budgets: one for the bot, one per chat. A chat's bucket holds
   a burst of three, so the two or three calls answering one tap go out at once; only what exceeds
-  the limits waits. The bot's budget is a token bucket in this process, or, when several
-  workers share one bot token, a :class:`SharedBudget` they all draw from (PostgreSQL: one row,
-  see :mod:`dialogs.postgres_store`), so that two workers do not send twice the rate.
+  the limits waits. The bot's budget hands out send slots in order (the generic cell rate
+  algorithm: each call reserves the next free slot and sleeps until it, so waiting calls never
+  wake to find the slot taken): in this process (:class:`LocalBudget`), or, when several workers
+  share one bot token, from a :class:`SharedBudget` they all draw from (PostgreSQL: one row, see
+  :mod:`dialogs.postgres_store`), so that two workers do not send twice the rate.
 - pauses *all* sending after a 429 for the ``retry_after`` Telegram asked for (every request,
   paced or not, waits until then; with a shared budget, every worker), instead of retrying one
   request while the others go on and earn the bot a longer ban.
@@ -68,6 +70,23 @@ class SharedBudget(Protocol):
         ...
 
 
+class LocalBudget:
+    """The bot's budget in this process: the same slots as a :class:`SharedBudget`, in memory."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._next_slot = float("-inf")
+
+    async def reserve_send_slot(self, interval: float, tolerance: float) -> float:
+        now = self._clock()
+        start = max(self._next_slot, now - tolerance)
+        self._next_slot = start + interval
+        return start - now
+
+    async def hold_sends(self, seconds: float) -> None:
+        self._next_slot = max(self._next_slot, self._clock() + seconds)
+
+
 class TokenBucket:
     """``rate`` tokens a second, at most ``capacity`` saved up; starts full."""
 
@@ -102,8 +121,8 @@ class FloodControl:
         self._paused_until = 0.0
         rate = limits.messages_per_second * RATE_MARGIN
         capacity = max(1.0, limits.burst * (1 - BURST_RESERVE))
-        self._overall = TokenBucket(rate, capacity, clock())
-        #: The shared budget's terms: one slot every interval, ``tolerance`` seconds of burst.
+        self._local = LocalBudget(clock)
+        #: The budget's terms: one slot every interval, ``tolerance`` seconds of burst.
         self._interval = 1 / rate
         self._tolerance = (capacity - 1) / rate
         self._chats: dict[object, TokenBucket] = {}
@@ -133,9 +152,9 @@ class FloodControl:
         while (delay := chat.wait(self._clock())) > 0:  # the chat's own pace first: no overall slot
             await self._sleep(delay)                     # is held while waiting for it
         if not await self._shared_slot():
-            while (delay := self._overall.wait(self._clock())) > 0:
+            delay = await self._local.reserve_send_slot(self._interval, self._tolerance)
+            if delay > 0:
                 await self._sleep(delay)
-            self._overall.tokens -= 1
         await self._wait_for_pause()
         # The chat's token is taken when the call really leaves (calls into one chat go one at a
         # time, see bot.chat_lanes): a call held up by the overall budget must not leave its

@@ -118,3 +118,24 @@ async def test_a_wave_of_checkins_goes_out_within_the_budget_beside_live_chats(t
             server.assert_no_errors()
         finally:
             await bot.stop()
+
+
+async def test_taps_after_a_kill_make_no_call_telegram_rejects(server: FakeBotApi, bot: BotProcess) -> None:
+    """SIGKILL while a question is shown in place; after the restart the person taps that same
+    message: the quiz goes on, and no edit is one Telegram would refuse (not modified, no
+    such message, no buttons to remove)."""
+    (player,) = players(server, 1, 35_000, seed=5)
+    user = player.user
+    await user.send_command("/start")
+    message = await user.wait_for_message(lambda m: "Question 1 of" in (m.plain or "") and bool(m.buttons))
+    for number in range(1, 4):
+        await user.press_button(QUESTIONS[number - 1].options[0].label, message_id=message.message_id)
+        await user.wait_for_message(lambda m, n=number: f"Question {n + 1} of" in (m.plain or "") and bool(m.buttons))
+    await bot.kill()
+    await bot.start()
+    for number in range(4, len(QUESTIONS) + 1):
+        current = next(m for m in reversed(user.messages) if m.buttons and f"Question {number} of" in (m.plain or ""))
+        await user.press_button(QUESTIONS[number - 1].options[0].label, message_id=current.message_id)
+        await user.wait_for_message(lambda m, n=number: (f"Question {n + 1} of" in (m.plain or "") and bool(m.buttons))
+                                    or (m.plain or "").startswith("Your best fit:"))
+    server.assert_no_errors()
