@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from dialogs.content_loader import load_content
+from bot.content_files.loader import load_content
 from tests.e2e.harness import TELEGRAM_LIMITS_ENV, BotProcess, free_port
 from tests.fakebotapi import FakeBotApi
 

@@ -49,6 +49,7 @@ async def _crossroads(database: str, api_url: str | None) -> float:
 
     from bench.transport import BOT_TOKEN, CannedRequest
     from bot.logging_setup import configure_logging
+    from bot.serving import shut_down, start_telegram
     from bot.settings import DEFAULT_API_URL, Settings
     from bot.wiring import build_crossroads
 
@@ -59,11 +60,11 @@ async def _crossroads(database: str, api_url: str | None) -> float:
     canned = api_url is None
     crossroads = await build_crossroads(settings, transport=CannedRequest() if canned else None,
                                         updates_transport=CannedRequest() if canned else None)
-    await crossroads.start()
+    await start_telegram(crossroads)
     gc.freeze()
     gc.enable()
     ready = time.monotonic()
-    await crossroads.stop()
+    await shut_down(crossroads)
     return ready
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import random
 import time
 
+from bot.content_files.loader import load_content
 from dialogs import understanding
-from dialogs.content_loader import load_content
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.session import Session, question_state

@@ -22,9 +22,9 @@ from telegram.ext import Application, ConversationHandler, PersistenceInput, Pic
 
 from bench.baseline import ANSWERS, CONVERSATION_NAME
 from bench.transport import BOT_TOKEN, CannedRequest
+from bot.storage.sqlite import SqliteSessionStore, encode_answers
 from dialogs.content import Content
 from dialogs.session import GENERATION_LIMIT, question_state
-from dialogs.sqlite_store import SqliteSessionStore, encode_answers
 
 SECONDS_PER_DAY = 86_400
 #: Stored sessions were last touched within this many days (well inside the retention period).

@@ -20,7 +20,7 @@ from bench import report
 from bench.plan import B_STORED, Cell, Plan
 from bench.population import create_sqlite, fill_sqlite, write_pickle
 from bench.wire_api import WireApi
-from dialogs.content_loader import load_content
+from bot.content_files.loader import load_content
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WORKER_TIMEOUT_SECONDS = 600

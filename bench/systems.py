@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from bench.population import pickle_persistence, preload_memory
 from bench.transport import BOT_TOKEN, CannedRequest
 from bot.callback_codec import VERSION as CALLBACK_VERSION
 from bot.flood_control import FloodLimits
+from bot.serving import shut_down, start_telegram
 from bot.settings import DEFAULT_API_URL, Settings
 from bot.telegram_app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS
 from bot.wiring import build_crossroads
@@ -127,9 +129,9 @@ async def start_crossroads(database: Path, on_done: DoneCallback, api_url: str |
     application = crossroads.telegram
     errors: list[str] = []
     _install_hooks(application, on_done, errors, flush=False)
-    await crossroads.start()
+    await start_telegram(crossroads)
     if api_url is not None:
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT_SECONDS)
-    return RunningSystem("crossroads", application, transport, f"{CALLBACK_VERSION}a:", crossroads.stop,
+    return RunningSystem("crossroads", application, transport, f"{CALLBACK_VERSION}a:", partial(shut_down, crossroads),
                          notes={"built_by": BUILT_BY}, errors=errors)

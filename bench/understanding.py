@@ -20,11 +20,11 @@ import sys
 import time
 from pathlib import Path
 
+from bot.content_files.loader import default_content_dir, load_languages
 from bot.nlu_eval import split_examples
-from dialogs.content_loader import default_content_dir, load_languages
 from dialogs.understanding import Interpreter
 
-LOAD_SCRIPT = ("import time; t = time.perf_counter(); from dialogs.content_loader import load_languages; "
+LOAD_SCRIPT = ("import time; t = time.perf_counter(); from bot.content_files.loader import load_languages; "
                "load_languages(models={models}); print(time.perf_counter() - t)")
 
 

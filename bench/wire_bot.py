@@ -22,9 +22,9 @@ from telegram import Update
 
 from bench.systems import SYSTEMS, RunningSystem, start_baseline, start_crossroads
 from bench.transport import BOT_TOKEN
+from bot.content_files.loader import load_content
 from bot.logging_setup import configure_logging
 from bot.settings import DEFAULT_LOG_LEVEL
-from dialogs.content_loader import load_content
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -28,8 +28,8 @@ from bench.stats import latency_figures, percentile, print_round
 from bench.transport import BOT_TOKEN
 from bench.wire_api import WireApi
 from bot.callback_codec import VERSION as CALLBACK_VERSION
+from bot.content_files.loader import load_content
 from bot.logging_setup import configure_logging
-from dialogs.content_loader import load_content
 
 READY_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 30

@@ -20,9 +20,9 @@ from bench.driver import WARM_UP_USERS, Driver, Phase, round_parser
 from bench.stats import latency_figures, print_round
 from bench.systems import RunningSystem, start_baseline, start_crossroads
 from bench.transport import BOT_TOKEN
+from bot.content_files.loader import load_content
 from bot.logging_setup import configure_logging
 from dialogs.content import Content
-from dialogs.content_loader import load_content
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -49,9 +49,9 @@ from bench.transport import BOT_TOKEN
 from bench.wire_api import WireApi
 from bench.wire_worker import PROJECT_ROOT, peak_rss_mb, process_cpu_seconds
 from bot.callback_codec import VERSION as CALLBACK_VERSION
+from bot.content_files.loader import load_content
+from bot.storage.postgres import describe
 from bot.webhook_server import HEALTH_PATH, SECRET_HEADER
-from dialogs.content_loader import load_content
-from dialogs.postgres_store import describe
 
 ADMIN_URL_VARIABLE = "BENCH_DATABASE_URL"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"

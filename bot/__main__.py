@@ -14,10 +14,10 @@ import os
 import sys
 from pathlib import Path
 
+from bot.content_files.loader import load_languages
 from bot.errors import ConfigError, TokenRejected
 from bot.logging_setup import configure_logging
 from bot.settings import Settings
-from dialogs.content_loader import load_languages
 from dialogs.errors import ContentError, StorageError
 
 EXIT_CONFIG = 2
@@ -51,6 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def _console(settings: Settings, language: str, announce: bool) -> int:
     from bot.console import run_console
+    from bot.serving import shut_down
     from bot.wiring import build_crossroads
 
     crossroads = await build_crossroads(settings, telegram=False)
@@ -62,7 +63,25 @@ async def _console(settings: Settings, language: str, announce: bool) -> int:
     try:
         return await run_console(service, language, sys.stdin, sys.stdout)
     finally:
-        await crossroads.stop()
+        await shut_down(crossroads)
+
+
+async def print_stats(settings: Settings, days: int | None) -> int:
+    """`python -m bot stats`: the figures for 7 and 30 days (or N), from the configured store."""
+    from bot.content_files.loader import load_content
+    from bot.stats_report import DEFAULT_WINDOWS, collect, format_figures
+    from bot.wiring import open_store
+
+    content = load_content(settings.content_dir)
+    store = await open_store(settings)
+    try:
+        windows = (days,) if days else DEFAULT_WINDOWS
+        for window in await collect(store, [q.id for q in content.questions], windows):
+            print(format_figures(content, window))
+            print()
+    finally:
+        await store.close()
+    return 0
 
 
 def check_content(directory: str | None) -> int:
@@ -114,8 +133,6 @@ def _main(argv: list[str] | None) -> int:
         if args.tool == "diagram":
             return diagram(settings)
         if args.tool == "stats":
-            from bot.stats_report import print_stats
-
             return asyncio.run(print_stats(settings, args.days))
         if args.webhook and not (settings.token and settings.webhook_url):
             raise ConfigError("--webhook needs TELEGRAM_BOT_TOKEN and WEBHOOK_URL")
@@ -123,7 +140,7 @@ def _main(argv: list[str] | None) -> int:
         configure_logging("WARNING" if console else settings.log_level, [settings.token, settings.webhook_secret])
         if console:
             return asyncio.run(_console(settings, args.lang or settings.console_language, announce=not args.console))
-        from bot.telegram_app import run_telegram
+        from bot.serving import run_telegram
 
         return run_telegram(settings)
     except (ConfigError, ContentError, StorageError) as error:

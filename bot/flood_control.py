@@ -13,7 +13,7 @@ and calls about the bot itself (getUpdates, setMyCommands) carry none and are no
   algorithm: each call reserves the next free slot and sleeps until it, so waiting calls never
   wake to find the slot taken): in this process (:class:`LocalBudget`), or, when several workers
   share one bot token, from a :class:`SharedBudget` they all draw from (PostgreSQL: one row, see
-  :mod:`dialogs.postgres_store`), so that two workers do not send twice the rate.
+  :mod:`bot.storage.postgres`), so that two workers do not send twice the rate.
 - pauses *all* sending after a 429 for the ``retry_after`` Telegram asked for (every request,
   paced or not, waits until then; with a shared budget, every worker), instead of retrying one
   request while the others go on and earn the bot a longer ban.

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import yaml
 
+from bot.content_files.loader import default_content_dir, load_languages
 from bot.nlu_training import read_corpora
 from dialogs.content import Content
-from dialogs.content_loader import default_content_dir, load_languages
 from dialogs.nlu.corpus import Example, MultiExample, examples_from, multi_from, split
 from dialogs.nlu.evaluation import Figures, evaluate
 from dialogs.nlu.features import tokens

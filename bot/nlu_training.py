@@ -22,12 +22,12 @@ from typing import Any
 
 import yaml
 
+from bot.content_files.loader import default_content_dir, load_languages
+from bot.content_files.nlu_weights import breaks_of
 from dialogs.content import Content
-from dialogs.content_loader import default_content_dir, load_languages
 from dialogs.nlu import features as features_module
 from dialogs.nlu.corpus import Example, MultiExample, content_examples, corpus_sha256, examples_from, multi_from, split
 from dialogs.nlu.features import FeatureConfig, features
-from dialogs.nlu.weights import breaks_of
 
 #: Regularisation strengths tried; the best on the dev split is kept.
 C_GRID = (30.0, 100.0)

@@ -6,7 +6,6 @@ import io
 import time
 from collections.abc import Sequence
 
-from bot.settings import Settings
 from dialogs.analytics import Figures, figures
 from dialogs.content import Content
 from dialogs.storage import SessionStore
@@ -85,20 +84,3 @@ def draw_funnel(content: Content, window: Figures) -> bytes:
     output = io.BytesIO()
     image.save(output, format="PNG", optimize=True)
     return output.getvalue()
-
-
-async def print_stats(settings: Settings, days: int | None) -> int:
-    """`python -m bot stats`: the figures for 7 and 30 days (or N), from the configured store."""
-    from bot.wiring import open_store
-    from dialogs.content_loader import load_content
-
-    content = load_content(settings.content_dir)
-    store = await open_store(settings)
-    try:
-        windows = (days,) if days else DEFAULT_WINDOWS
-        for window in await collect(store, [q.id for q in content.questions], windows):
-            print(format_figures(content, window))
-            print()
-    finally:
-        await store.close()
-    return 0

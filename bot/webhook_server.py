@@ -28,7 +28,7 @@ import tornado.httpserver
 import tornado.web
 from telegram import Bot, Update
 
-from bot.telegram_frontend import update_problem
+from bot.update_checks import update_problem
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

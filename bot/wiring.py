@@ -1,4 +1,6 @@
-"""The composition root: :func:`build_crossroads` builds the whole application from Settings.
+"""The composition root: :func:`build_crossroads` builds the whole application from Settings and
+returns it. It only assembles: running is :mod:`bot.serving`'s job (and the console's), and
+nothing here is imported back.
 
 Polling, webhook, the console, the tests and the benchmark all call it; the session store is
 chosen here, from DATABASE_URL, and nowhere else. Its keyword seams replace one part each: the
@@ -13,14 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.content_files.cache import load_languages_cached
 from bot.errors import ConfigError
 from bot.settings import Settings
+from bot.storage.sqlite import SqliteSessionStore
 from dialogs.content import DEFAULT_LANGUAGE, Content
-from dialogs.content_cache import load_languages_cached
 from dialogs.engine import DialogEngine
 from dialogs.machine import build_machine
 from dialogs.service import DialogService
-from dialogs.sqlite_store import SqliteSessionStore
 from dialogs.storage import SessionStore
 
 if TYPE_CHECKING:  # Telegram is imported only when a Telegram front end is built (not for the console)
@@ -46,7 +48,7 @@ def make_store(settings: Settings, clock: Clock = time.time) -> SessionStore:
     """The session store DATABASE_URL names, not yet opened: PostgreSQL for postgresql://
     URLs, else SQLite."""
     if settings.postgres_url:
-        from dialogs.postgres_store import PostgresSessionStore  # asyncpg only when it is used
+        from bot.storage.postgres import PostgresSessionStore  # asyncpg only when it is used
 
         return PostgresSessionStore(settings.postgres_url, clock=clock)
     return SqliteSessionStore(settings.database, clock=clock)
@@ -77,34 +79,6 @@ class Crossroads:
         if self.application is None:
             raise RuntimeError("this Crossroads was built without Telegram")
         return self.application
-
-    async def start(self) -> None:
-        """Telegram: check the token (getMe), publish the profile and command menus, start
-        handling updates (polling or webhook is the caller's choice)."""
-        application = self.telegram
-        assert self.front_end is not None
-        try:
-            await application.initialize()
-        except BaseException:
-            # A refused getMe leaves the transports open (the Bot never counted as started).
-            for transport in application.bot._request:  # noqa: SLF001 - no public handle on both
-                await transport.shutdown()
-            raise
-        await self.front_end.publish_profile(application.bot)
-        await application.start()
-
-    async def stop(self) -> None:
-        """Stop whatever runs (updates in flight finish), then close the session store."""
-        try:
-            application = self.application
-            if application is not None:
-                if application.updater is not None and application.updater.running:
-                    await application.updater.stop()
-                if application.running:
-                    await application.stop()
-                await application.shutdown()
-        finally:
-            await self.service.close()
 
 
 async def build_crossroads(

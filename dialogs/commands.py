@@ -4,7 +4,7 @@ A command is declared once, in :data:`COMMANDS`. Everything else is derived from
 slash-command parser below, the Telegram command menu and /help (descriptions from
 content/commands.yaml), the plain words that invoke it (content/commands.yaml, matched in
 :mod:`dialogs.understanding`), the machine's triggers (:mod:`dialogs.machine`) and the words
-answer labels may not start with (:mod:`dialogs.content_loader`). Adding a command is one
+answer labels may not start with (:mod:`bot.content_files.loader`). Adding a command is one
 entry here plus its words in content.
 """
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.content_files.loader import default_content_dir, load_content
+from bot.content_files.loader import navigation_words as loader_navigation_words
 from dialogs.commands import COMMANDS
 from dialogs.content import Content, Option, Question, Requirement
-from dialogs.content_loader import default_content_dir, load_content
-from dialogs.content_loader import navigation_words as loader_navigation_words
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.replies import Outcome, Reply

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.content_files.loader import default_content_dir, load_languages
 from dialogs.content import PATH_IDS, Content
-from dialogs.content_loader import default_content_dir, load_languages
 from dialogs.errors import ContentError
 from dialogs.text_keys import TEXT_PLACEHOLDERS
 from tests.conftest import PYTHON, bot_env, first_word, navigation_words

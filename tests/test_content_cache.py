@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.content_files import cache as content_cache
+from bot.content_files.cache import ENTRY_SUFFIX, KEEP_ENTRIES, entry_path, fingerprint, load_languages_cached
+from bot.content_files.loader import load_languages
 from bot.settings import Settings
-from dialogs import content_cache
-from dialogs.content_cache import ENTRY_SUFFIX, KEEP_ENTRIES, entry_path, fingerprint, load_languages_cached
-from dialogs.content_loader import load_languages
 from dialogs.engine import DialogEngine
 from dialogs.errors import ContentError
 from dialogs.understanding import Interpreter, Reading

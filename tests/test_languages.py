@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.content_files.loader import load_languages
+from bot.storage.sqlite import SqliteSessionStore
 from bot.wiring import build_engines
 from dialogs.content import Content
-from dialogs.content_loader import load_languages
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.plurals import plural_category
 from dialogs.service import DialogService
-from dialogs.sqlite_store import SqliteSessionStore
 from dialogs.understanding import Interpreter, Reading
 from tests.conftest import PYTHON, bot_env
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from bot.content_files.loader import default_content_dir, load_languages
 from bot.nlu_eval import split_examples
 from bot.nlu_training import read_corpora
 from dialogs import understanding
 from dialogs.content import Content
-from dialogs.content_loader import default_content_dir, load_languages
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.nlu.model import LinearModel

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.content_files.loader import normalise_whitespace
 from dialogs.content import PATH_IDS, Content
-from dialogs.content_loader import normalise_whitespace
 from dialogs.scoring import score
 
 PERSONAS = yaml.safe_load((Path(__file__).parent / "data" / "personas.yaml").read_text(encoding="utf-8"))["personas"]

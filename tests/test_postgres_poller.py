@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bot.storage.postgres import PostgresSessionStore
 from dialogs.errors import StorageError
-from dialogs.postgres_store import PostgresSessionStore
 from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.postgres

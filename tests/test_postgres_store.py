@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
+from bot.storage.postgres import MIGRATIONS, SCHEMA_VERSION, PostgresSessionStore, describe
 from dialogs.content import Content
 from dialogs.engine import DialogEngine
 from dialogs.errors import StorageError
 from dialogs.events import Event, EventKind
-from dialogs.postgres_store import MIGRATIONS, SCHEMA_VERSION, PostgresSessionStore, describe
 from dialogs.service import DialogService
 from dialogs.session import Session
 from tests import pgtest

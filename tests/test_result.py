@@ -10,11 +10,11 @@ import string
 
 import pytest
 
+from bot.content_files.loader import normalise_whitespace
 from bot.deep_link import MAX_PAYLOAD, decode_payload, encode_payload, share_key
 from bot.result_card import HEIGHT, WIDTH, draw_card
 from dialogs.commands import parse_input
 from dialogs.content import NOT_SURE, PATH_IDS, Content
-from dialogs.content_loader import normalise_whitespace
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.replies import ResultCard, Role, Style

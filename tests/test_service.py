@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage.sqlite import SqliteSessionStore
 from dialogs.content import Content
 from dialogs.engine import DialogEngine
 from dialogs.errors import VersionConflict
 from dialogs.events import Event, EventKind
 from dialogs.service import MAX_CONFLICT_RETRIES, ChatLocks, DialogService
 from dialogs.session import Session, question_state
-from dialogs.sqlite_store import SqliteSessionStore
 from tests.conftest import answer_event, first_options
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bot.flood_control import FloodControl, FloodLimits, LocalBudget, SharedBudget
-from dialogs.postgres_store import PostgresSessionStore
+from bot.storage.postgres import PostgresSessionStore
 
 INTERVAL = 0.1  # ten calls a second
 TOLERANCE = 0.2  # three at once after a pause

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.stats_report import collect, draw_funnel, format_figures
+from bot.storage.sqlite import SqliteSessionStore
 from dialogs import analytics
 from dialogs.content import NOT_SURE, Content
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.service import DialogService
-from dialogs.sqlite_store import SqliteSessionStore
 from tests.conftest import PYTHON, bot_env
 
 DAY = 86_400.0

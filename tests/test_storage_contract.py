@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage.postgres import PostgresSessionStore
+from bot.storage.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteSessionStore
 from dialogs.errors import StorageError, VersionConflict
-from dialogs.postgres_store import PostgresSessionStore
 from dialogs.session import RESULT, Session
-from dialogs.sqlite_store import MIGRATIONS, SCHEMA_VERSION, SqliteSessionStore
 from dialogs.storage import SessionStore
 
 ANSWERS = (("skills", "generalist"), ("risk", "predictable"), ("time", "little"))

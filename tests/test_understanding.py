@@ -8,10 +8,10 @@ import subprocess
 
 import pytest
 
+from bot.content_files.loader import default_content_dir, load_languages
 from bot.nlu_eval import seen_key, split_examples, trained_texts
 from bot.nlu_training import Corpora, read_corpora
 from dialogs.content import NOT_SURE, Content
-from dialogs.content_loader import default_content_dir, load_languages
 from dialogs.nlu.evaluation import Figures, evaluate
 from dialogs.nlu.features import FeatureConfig
 from dialogs.nlu.policy import Act, decide
@@ -83,7 +83,7 @@ def test_the_test_split_is_what_the_model_never_saw(contents: dict[str, Content]
 
 
 def test_reading_needs_no_training_library(tmp_path: object) -> None:
-    script = ("import sys\nfrom dialogs.content_loader import load_content\nfrom dialogs.understanding import Interpreter\n"
+    script = ("import sys\nfrom bot.content_files.loader import load_content\nfrom dialogs.understanding import Interpreter\n"
               "c = load_content(); Interpreter(c).read('i write sql all day', c.questions[0])\n"
               "print(sorted(m for m in ('sklearn', 'numpy', 'scipy') if m in sys.modules))\n")
     done = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, timeout=120)

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from bot.aiohttp_request import AiohttpRequest
+from bot.content_files.loader import load_content
 from bot.errors import ConfigError
 from bot.flood_control import FloodLimits
+from bot.serving import serve, shut_down
 from bot.settings import Settings
-from bot.telegram_app import serve
+from bot.storage.postgres import PostgresSessionStore
+from bot.storage.sqlite import SqliteSessionStore
 from bot.wiring import build_crossroads, make_store
 from dialogs.commands import parse_input
-from dialogs.content_loader import load_content
-from dialogs.postgres_store import PostgresSessionStore
-from dialogs.sqlite_store import SqliteSessionStore
 from tests.fakebotapi import FakeBotApi
 
 CONTENT = load_content()
@@ -77,7 +77,7 @@ async def test_the_store_seam_replaces_the_configured_store(tmp_path: Path) -> N
         await crossroads.service.handle(7, parse_input("/start"))
         assert await elsewhere.count() == 1
     finally:
-        await crossroads.stop()
+        await shut_down(crossroads)
     assert (tmp_path / "seam.db").exists() and not (tmp_path / "configured.db").exists()
 
 
@@ -98,7 +98,7 @@ async def test_a_second_poller_on_one_database_is_refused_at_build(server: FakeB
             await build_crossroads(settings)
         webhook = await build_crossroads(settings_for(server, tmp_path, postgres_url=postgres_url,
                                                       webhook_url="https://example.invalid/hook"))
-        await webhook.stop()  # webhook workers share the database freely
+        await shut_down(webhook)  # webhook workers share the database freely
     finally:
-        await first.stop()
+        await shut_down(first)
 

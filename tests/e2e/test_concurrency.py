@@ -6,7 +6,7 @@ import asyncio
 import random
 from pathlib import Path
 
-from dialogs.content_loader import load_content
+from bot.content_files.loader import load_content
 from dialogs.scoring import score
 from tests.e2e.harness import BotProcess, free_port
 from tests.e2e.quiz_driver import QuizPlayer, question_number

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from bot.content_files.loader import load_content
 from dialogs.content import NOT_SURE
-from dialogs.content_loader import load_content
 from tests.e2e.harness import BotProcess, button_labels, showing
 from tests.fakebotapi import FakeBotApi
 

@@ -7,7 +7,7 @@ import asyncio
 import random
 from pathlib import Path
 
-from dialogs.content_loader import load_content
+from bot.content_files.loader import load_content
 from tests.e2e.harness import BotProcess
 from tests.e2e.quiz_driver import QuizPlayer
 from tests.e2e.storage import Storage

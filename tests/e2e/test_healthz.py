@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 
 from bot.flood_control import FloodLimits
+from bot.serving import serve
 from bot.settings import Settings
-from bot.telegram_app import serve
 from tests.e2e.harness import free_port
 from tests.fakebotapi import FakeBotApi
 from tests.test_storage_contract import ReadOnlySqliteStore

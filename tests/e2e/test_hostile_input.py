@@ -27,10 +27,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
+from bot.storage.sqlite import decode_answers, decode_prefilled, encode_answers
 from dialogs.engine import DialogEngine
 from dialogs.machine import state_names
 from dialogs.session import Session
-from dialogs.sqlite_store import decode_answers, decode_prefilled, encode_answers
 from tests.e2e.harness import BotProcess, showing
 from tests.e2e.update_strategies import (
     BLOCKED,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.content_files.loader import load_languages
 from dialogs.commands import COMMANDS
-from dialogs.content_loader import load_languages
 from dialogs.scoring import score
 from tests.e2e.harness import BotProcess, button_labels, showing
 from tests.fakebotapi import FakeBotApi

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from dialogs.content_loader import load_languages
+from bot.content_files.loader import load_languages
 from tests.e2e.harness import BotProcess, button_labels, showing
 from tests.fakebotapi import FakeBotApi
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from dialogs.content_loader import load_content
+from bot.content_files.loader import load_content
 from tests.e2e.harness import BotProcess
 from tests.e2e.storage import PostgresStorage
 from tests.fakebotapi import FakeBotApi, RecordedRequest
@@ -21,7 +21,7 @@ CONTENT = load_content()
 QUESTIONS = CONTENT.questions
 SORRY = CONTENT.texts["internal_error"]
 OUTAGE_SECONDS = 3.0
-#: The poller lock of dialogs/postgres_store.py (LOCK_CLASS, POLLER_LOCK) in pg_locks' terms.
+#: The poller lock of bot/storage/postgres.py (LOCK_CLASS, POLLER_LOCK) in pg_locks' terms.
 _POLLER_LOCK_HELD = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1129467731 AND objid = 2 "
     "AND objsubid = 2 AND granted "

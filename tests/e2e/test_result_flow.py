@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from dialogs.content_loader import load_content
+from bot.content_files.loader import load_content
 from dialogs.scoring import score
 from tests.e2e.harness import BotProcess, button_labels, showing
 from tests.fakebotapi import FakeBotApi

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogs.content_loader import load_content
+from bot.content_files.loader import load_content
 from tests.e2e.harness import TELEGRAM_LIMITS_ENV, BotProcess, free_port
 from tests.e2e.quiz_driver import QuizPlayer
 from tests.fakebotapi import FakeBotApi

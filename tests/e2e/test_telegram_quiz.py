@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from bot.content_files.loader import load_content
 from dialogs.commands import COMMANDS
-from dialogs.content_loader import load_content
 from dialogs.scoring import score
 from tests.e2e.harness import BotProcess, button_labels, showing
 from tests.fakebotapi import FakeBotApi

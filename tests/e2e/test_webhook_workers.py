@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogs.content_loader import load_content
+from bot.content_files.loader import load_content
 from dialogs.scoring import score
 from tests.conftest import PYTHON, bot_env
 from tests.e2e.harness import BotProcess, free_port

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogs.content_loader import load_content
+from bot.content_files.loader import load_content
 from tests.e2e.harness import TELEGRAM_LIMITS_ENV, BotProcess
 from tests.e2e.quiz_driver import QuizPlayer, question_number
 from tests.fakebotapi import FakeBotApi

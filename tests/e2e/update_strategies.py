@@ -33,8 +33,8 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
+from bot.content_files.loader import load_content
 from dialogs.content import PATH_IDS
-from dialogs.content_loader import load_content
 from tests.e2e.harness import BotProcess
 from tests.fakebotapi import FakeBotApi, SimulatedUser
 

@@ -2,8 +2,8 @@
 model weights that have not changed.
 
 An entry's key is a hash of every byte that decides the loaded result: each file of the content
-folder, the source of the ``dialogs`` package (the loader's rules and the classes it builds) and
-Python's version; so an edited catalogue or a new release is loaded and validated in full, and
+folder, the source of the ``dialogs`` package (the classes the loader builds) and of this one
+(the loader's rules), and Python's version; so an edited catalogue or a new release is loaded and validated in full, and
 only content that passed validation is ever written. The key is also stored inside the entry, so
 an entry renamed or copied under another key is not believed. Entries live in a folder only this
 user may write to, are written atomically, and the newest few are kept. Any doubt (unreadable,
@@ -54,8 +54,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import dialogs
+from bot.content_files.loader import default_content_dir, load_languages
 from dialogs.content import Content
-from dialogs.content_loader import default_content_dir, load_languages
 from dialogs.nlu.features import FeatureConfig
 from dialogs.nlu.model import LinearModel
 
@@ -75,7 +76,8 @@ KEEP_ENTRIES = 4
 PRIVATE = 0o700
 #: Group or world write permission on the folder.
 SHARED_WRITE = 0o022
-DIALOGS_SOURCE = Path(__file__).resolve().parent
+DIALOGS_SOURCE = Path(dialogs.__file__).resolve().parent
+LOADER_SOURCE = Path(__file__).resolve().parent
 #: Packed integers: signed, 8 to 64 bits, this machine's byte order (in the fingerprint).
 INT_CODES = ("b", "h", "i", "q")
 #: Values an "b" byte holds as itself (0..127).
@@ -93,7 +95,7 @@ class EntryError(ValueError):
 
 
 def load_languages_cached(directory: Path | str | None, cache_dir: Path | None) -> Mapping[str, Content]:
-    """Every language's content, as :func:`dialogs.content_loader.load_languages` returns it,
+    """Every language's content, as :func:`bot.content_files.loader.load_languages` returns it,
     from ``cache_dir`` when an entry for exactly these files exists (None: no cache)."""
     folder = Path(directory) if directory is not None else default_content_dir()
     if cache_dir is None:
@@ -118,9 +120,11 @@ def entry_path(cache_dir: Path, directory: Path | str | None) -> Path:
 
 
 def fingerprint(folder: Path) -> str:
-    """A hash of every content file's name and bytes, the dialogs package's source and Python's version."""
+    """A hash of every content file's name and bytes, the source of the dialogs package and of the
+    loader, and Python's version."""
     digest = hashlib.sha256(f"{CACHE_FORMAT} {sys.version} {MARSHAL_VERSION} {sys.byteorder}".encode())
-    for label, path in [*_files("content", folder), *_files("dialogs", DIALOGS_SOURCE, "*.py")]:
+    for label, path in [*_files("content", folder), *_files("dialogs", DIALOGS_SOURCE, "*.py"),
+                        *_files("content_files", LOADER_SOURCE, "*.py")]:
         data = path.read_bytes()
         digest.update(f"\0{label}\0{len(data)}\0".encode())
         digest.update(data)

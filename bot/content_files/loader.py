@@ -23,6 +23,7 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any
 
+from bot.content_files.nlu_weights import load_model
 from dialogs.commands import COMMANDS
 from dialogs.content import (
     DEFAULT_LANGUAGE,
@@ -41,7 +42,6 @@ from dialogs.content import (
 )
 from dialogs.errors import ContentError
 from dialogs.events import EventKind
-from dialogs.nlu.weights import load_model
 from dialogs.text_keys import TEXT_PLACEHOLDERS
 from dialogs.understanding import compact, phrase_key, plain_text, words
 

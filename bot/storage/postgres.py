@@ -29,10 +29,10 @@ from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
+from bot.storage.sqlite import decode_answers, decode_prefilled, encode_answers
 from dialogs.analytics import UsageEvent
 from dialogs.errors import StorageError, VersionConflict
 from dialogs.session import Session
-from dialogs.sqlite_store import decode_answers, decode_prefilled, encode_answers
 
 #: Each entry migrates the schema from version N to N+1 (table schema_version holds N).
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
