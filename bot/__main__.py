@@ -69,8 +69,8 @@ async def _console(settings: Settings, language: str, announce: bool) -> int:
 async def print_stats(settings: Settings, days: int | None) -> int:
     """`python -m bot stats`: the figures for 7 and 30 days (or N), from the configured store."""
     from bot.content_files.loader import load_content
-    from bot.stats_report import DEFAULT_WINDOWS, collect, format_figures
     from bot.wiring import open_store
+    from dialogs.operator_report import DEFAULT_WINDOWS, collect, format_figures
 
     content = load_content(settings.content_dir)
     store = await open_store(settings)

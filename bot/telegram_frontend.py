@@ -36,10 +36,11 @@ from telegram.ext import (
 from bot.callback_codec import decode
 from bot.chat_lanes import ChatLanes
 from bot.deep_link import decode_payload, encode_payload, share_url
+from bot.funnel_chart import draw_funnel
 from bot.result_card import draw_card
-from bot.stats_report import DEFAULT_WINDOWS, collect, draw_funnel, format_figures
 from bot.telegram_render import TelegramMessage, packed, render
 from bot.update_checks import update_problem
+from dialogs.analytics import Figures
 from dialogs.commands import COMMANDS, parse_input
 from dialogs.content import Content
 from dialogs.engine import DialogEngine
@@ -71,11 +72,9 @@ class TelegramFrontEnd:
     """Handlers for one Application over the opened dialog service."""
 
     def __init__(self, content: Content, service: DialogService, share_key: bytes = b"",
-                 admin_chat_ids: frozenset[int] = frozenset(), lanes: ChatLanes | None = None) -> None:
+                 lanes: ChatLanes | None = None) -> None:
         self._content = content
         self.service = service
-        #: Chats allowed to use /stats; everyone else gets the unknown-command reply.
-        self._admins = admin_chat_ids
         #: Messages this process closed or stripped of buttons, so that it never repeats an
         #: edit Telegram would refuse as "message is not modified".
         self._settled: OrderedDict[tuple[int, int], str] = OrderedDict()
@@ -129,12 +128,6 @@ class TelegramFrontEnd:
         user = update.effective_user if isinstance(update, Update) else None
         return self.service.engine_for(self.service.language_for(user.language_code or "" if user else ""))
 
-    def _from_admin(self, update: Update) -> bool:
-        """An operator writing in their own private chat (not anyone else in an operator's chat)."""
-        chat, user = update.effective_chat, update.effective_user
-        return (chat is not None and user is not None and chat.type == "private"
-                and chat.id in self._admins and user.id in self._admins)
-
     @staticmethod
     def _language(update: Update) -> str:
         user = update.effective_user
@@ -157,9 +150,6 @@ class TelegramFrontEnd:
         if event.kind is EventKind.START and payload:  # a deep link: someone's shared result
             answers = decode_payload(self._content, payload, self._share_key) if self._share_key else None
             event = Event(EventKind.SHARED, answers=answers or ())
-        if event.kind is EventKind.STATS and self._from_admin(update):
-            await self._send_stats(context.bot, message.chat_id, self._engine(update).content)
-            return
         event = replace(event, language=self._language(update))
         await self._handle(context, message.chat_id, event, pressed_message_id=None, update_id=update.update_id)
 
@@ -238,19 +228,6 @@ class TelegramFrontEnd:
 
     def _reply(self, key: str, update: object) -> Reply:
         return self._engine(update).views.text(key)
-
-    async def _send_stats(self, bot: Bot, chat_id: int, content: Content) -> None:
-        """/stats for an operator: the 7- and 30-day figures, and the funnel as a picture."""
-        windows = await collect(self.service.store, [q.id for q in content.questions], DEFAULT_WINDOWS)
-        text = "\n\n".join(format_figures(content, window) for window in windows)
-        await self.send_reply(bot, chat_id, Reply((Span(text),)))
-        try:
-            picture = await asyncio.to_thread(draw_funnel, content, windows[-1])
-            await bot.send_photo(chat_id, photo=picture)
-        except Forbidden:
-            raise
-        except Exception:  # noqa: BLE001 - the text is what matters
-            logger.warning("could not send the funnel picture", exc_info=True)
 
     async def _handle(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event, pressed_message_id: int | None,
@@ -400,7 +377,19 @@ class TelegramFrontEnd:
             last = sent.message_id
         if reply.card is not None:
             await self._follow_with_card(bot, chat_id, reply.card)
+        if reply.funnel is not None:
+            await self._send_funnel(bot, chat_id, reply.funnel, language)
         return last
+
+    async def _send_funnel(self, bot: Bot, chat_id: int, funnel: Figures, language: str) -> None:
+        """The operator's funnel as a picture after its figures; the text is what matters."""
+        try:
+            picture = await asyncio.to_thread(draw_funnel, self.service.engine_for(language).content, funnel)
+            await bot.send_photo(chat_id, photo=picture)
+        except Forbidden:
+            raise
+        except Exception:  # noqa: BLE001 - the figures went out already
+            logger.warning("could not send the funnel picture", exc_info=True)
 
     async def _follow_with_card(self, bot: Bot, chat_id: int, card: ResultCard) -> None:
         """Send the result's card in the background (the chat's next reply waits for it); at once

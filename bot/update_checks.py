@@ -30,6 +30,8 @@ def update_problem(update: Update) -> str | None:
         return "the chat's id or type is malformed"
     if user is not None and not (_is_id(user.id) and _is_text(user.language_code) and _is_text(user.username)):
         return "the sender's id, language or username is malformed"
+    if chat is not None and user is not None and chat.type == "private" and chat.id != user.id:
+        return "a private chat's message from someone other than its person"  # Telegram's are the same id
     if message is not None and not (_is_id(message.message_id) and _is_text(message.text)):
         return "the message's id or text is malformed"
     query = update.callback_query

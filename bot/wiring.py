@@ -109,7 +109,8 @@ async def build_crossroads(
             logger.info("purged %d sessions idle for over %d days", purged, settings.retention_days)
         # Several processes may share a PostgreSQL database: prompts are written at once there.
         service = DialogService(build_engines(contents, settings.retention_days), store, clock=clock,
-                                checkin_after=settings.checkin_after_seconds, lazy_prompts=not settings.postgres_url)
+                                checkin_after=settings.checkin_after_seconds, lazy_prompts=not settings.postgres_url,
+                                operators=settings.admin_chat_ids)
         if not telegram:
             return Crossroads(settings, service)
         if not settings.webhook_url:
@@ -121,8 +122,7 @@ async def build_crossroads(
     from bot.telegram_app import build_application
     from bot.telegram_frontend import TelegramFrontEnd
 
-    front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], service, share_key(settings.token),
-                                 settings.admin_chat_ids)
+    front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], service, share_key(settings.token))
     from bot.flood_control import SharedBudget
 
     # Workers sharing a database share the bot's flood budget through it (one token, one budget).

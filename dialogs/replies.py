@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from dialogs.analytics import UsageEvent
+from dialogs.analytics import Figures, UsageEvent
 from dialogs.events import Event
 from dialogs.session import Session
 
@@ -65,6 +65,8 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     role: Role = Role.INFO
     card: ResultCard | None = None
+    #: The operator's funnel (dialogs.operator_report), for front ends that draw pictures.
+    funnel: Figures | None = None
 
     @property
     def plain_text(self) -> str:

@@ -18,10 +18,12 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from dialogs.analytics import UsageEvent
+from dialogs.commands import COMMANDS_BY_KIND
 from dialogs.content import DEFAULT_LANGUAGE
 from dialogs.engine import DialogEngine
 from dialogs.errors import VersionConflict
 from dialogs.events import Event, EventKind
+from dialogs.operator_report import DEFAULT_WINDOWS, collect, report_reply
 from dialogs.replies import Outcome, Role
 from dialogs.session import GENERATION_LIMIT, Session
 from dialogs.storage import SessionStore
@@ -84,7 +86,7 @@ class DialogService:
         self, engine: DialogEngine | Mapping[str, DialogEngine], store: SessionStore,
         first_generation: Callable[[], int] = random_generation,
         checkin_after: float = DEFAULT_CHECKIN_AFTER_SECONDS, clock: Callable[[], float] = time.time,
-        lazy_prompts: bool = True,
+        lazy_prompts: bool = True, operators: frozenset[int] = frozenset(),
     ) -> None:
         #: One engine per language; ``engine`` is the default language's.
         self.engines: Mapping[str, DialogEngine] = (
@@ -97,6 +99,8 @@ class DialogService:
         #: next event, so the prompt is written at once (cheaply: the store need not flush it).
         self._lazy_prompts = lazy_prompts
         self._clock = clock
+        #: Chats allowed the operator's commands (ADMIN_CHAT_IDS).
+        self._operators = operators
         self._locks = ChatLocks()
         #: Which message shows each chat's current question, not yet written. It rides along
         #: with the chat's next committed answer (no extra fsync per question); losing it in
@@ -123,6 +127,8 @@ class DialogService:
                 meant = self.engines[language].read(session, event)  # typed words -> what they mean
                 if meant.kind is EventKind.LANGUAGE:
                     outcome = self._switch_language(session, meant, now)
+                elif (command := COMMANDS_BY_KIND.get(meant.kind)) is not None and command.admin_only:
+                    outcome = await self._for_operators(chat_id, session, meant, now)
                 else:
                     outcome = self.engines[language].handle(session, meant, now)
                 if decided is not None:
@@ -156,6 +162,16 @@ class DialogService:
                     self._pending_prompts[chat_id] = prompt
                 return replace(outcome, session=replace(saved, prompt_message_id=prompt))
             raise VersionConflict(chat_id, -1)
+
+    async def _for_operators(self, chat_id: int, session: Session, event: Event, now: float) -> Outcome:
+        """An operator's command (/stats): the figures for an operator's chat; for anyone else
+        the engine's answer to an unknown command. Nothing is stored either way."""
+        engine = self.engines[session.language or self.engine.content.language]
+        if chat_id not in self._operators:
+            return engine.handle(session, event, now)
+        content = engine.content
+        windows = await collect(self.store, [question.id for question in content.questions], DEFAULT_WINDOWS, now)
+        return Outcome(session, replies=(report_reply(content, windows),))
 
     def language_for(self, code: str) -> str:
         """The language to speak for a language code ("pt-BR" -> "pt"); the default if unknown."""

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.stats_report import collect, draw_funnel, format_figures
+from bot.funnel_chart import draw_funnel
 from bot.storage.sqlite import SqliteSessionStore
 from dialogs import analytics
 from dialogs.content import NOT_SURE, Content
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
+from dialogs.operator_report import collect, format_figures
 from dialogs.service import DialogService
 from tests.conftest import PYTHON, bot_env
 
@@ -129,3 +130,26 @@ def test_stats_command_line_prints_7_and_30_days(scripted, tmp_path: Path, conte
 
 def test_unsure_marker_is_the_not_sure_option() -> None:
     assert analytics.UNSURE == NOT_SURE
+
+
+async def test_stats_is_an_ordinary_command_that_answers_operators_only(tmp_path: Path, content: Content) -> None:
+    """The operator check lives with the command, in the core: an operator's chat gets the
+    figures with the funnel for a picture; any other chat the unknown-command reply; nothing is
+    stored for either."""
+    clock = Clock()
+    store = SqliteSessionStore(tmp_path / "c.db", clock=clock)
+    service = DialogService(DialogEngine(content), store, clock=clock, operators=frozenset({42}))
+    await store.open()
+    try:
+        await play(service, clock, 5, ["1"] * len(content.questions))
+        report = await service.handle(42, Event(EventKind.STATS))
+        (reply,) = report.replies
+        assert reply.funnel is not None and reply.funnel.completions == 1
+        assert content.texts.render("stats_title", days=7) in reply.plain_text
+        refused = await service.handle(7, Event(EventKind.STATS, text="/stats"))
+        assert [r.funnel for r in refused.replies] == [None]
+        assert "stats" in refused.replies[0].plain_text and content.texts.render("stats_title", days=7) \
+            not in refused.replies[0].plain_text
+        assert await service.session(42) is None and await service.session(7) is None
+    finally:
+        await store.close()

@@ -1,13 +1,16 @@
-"""The operator's numbers: /stats on Telegram (text and a funnel picture) and `python -m bot stats`."""
+"""The operator's numbers (the /stats command, for ADMIN_CHAT_IDS only, and `python -m bot stats`):
+the anonymous usage log read through the store's port, summed per window of days
+(:func:`dialogs.analytics.figures`) and written out in the content's language. The reply carries
+the longest window as its ``funnel``, for front ends that can draw a picture of it."""
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Sequence
 
 from dialogs.analytics import Figures, figures
 from dialogs.content import Content
+from dialogs.replies import Reply, Span
 from dialogs.storage import SessionStore
 
 SECONDS_PER_DAY = 86_400
@@ -55,32 +58,7 @@ def format_figures(content: Content, window: Figures) -> str:
     return "\n".join(lines)
 
 
-def draw_funnel(content: Content, window: Figures) -> bytes:
-    """The funnel (started, each question reached, finished) as a PNG bar chart."""
-    from PIL import Image, ImageDraw
-
-    from bot.result_card import _font
-
-    rows = [("▶", window.starts)]
-    for figures_ in window.questions:
-        question = content.question(figures_.question)
-        rows.append((question.topic if question else figures_.question, figures_.reached))
-    rows.append(("✓", window.completions))
-    width, row_height, margin = 800, 40, 40
-    image = Image.new("RGB", (width, margin * 2 + 50 + row_height * len(rows)), (250, 248, 243))
-    draw = ImageDraw.Draw(image)
-    draw.text((margin, margin - 10), content.texts.render("stats_title", days=window.days), fill=(33, 37, 41),
-              font=_font(28))
-    top = max((count for _, count in rows), default=0) or 1
-    label_width, usable = 220, width - 2 * margin - 220 - 60
-    for index, (label, count) in enumerate(rows):
-        y = margin + 50 + index * row_height
-        draw.text((margin, y + 6), label, fill=(33, 37, 41), font=_font(20))
-        length = round(usable * count / top)
-        if length:
-            draw.rectangle((margin + label_width, y + 6, margin + label_width + length, y + row_height - 8),
-                           fill=(25, 118, 210))
-        draw.text((margin + label_width + length + 10, y + 6), str(count), fill=(33, 37, 41), font=_font(20))
-    output = io.BytesIO()
-    image.save(output, format="PNG", optimize=True)
-    return output.getvalue()
+def report_reply(content: Content, windows: Sequence[Figures]) -> Reply:
+    """Every window as text, one after the other, and the longest as the funnel picture's data."""
+    text = "\n\n".join(format_figures(content, window) for window in windows)
+    return Reply((Span(text),), funnel=windows[-1] if windows else None)
