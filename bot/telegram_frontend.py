@@ -1,12 +1,12 @@
 """The Telegram adapter: short handlers that turn updates into events, call the dialog service,
-and render its outcome. No dialog state lives here."""
+and hand its outcome to the delivery (:mod:`bot.telegram_delivery`; pictures and share links:
+:mod:`bot.telegram_attachments`). No dialog state lives here."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable
 from dataclasses import replace
 
@@ -20,8 +20,8 @@ from telegram import (
     LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+from telegram.constants import ChatMemberStatus
+from telegram.error import Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -35,18 +35,14 @@ from telegram.ext import (
 
 from bot.callback_codec import decode
 from bot.chat_lanes import ChatLanes
-from bot.deep_link import decode_payload, encode_payload, share_url
-from bot.funnel_chart import draw_funnel
-from bot.result_card import draw_card
-from bot.telegram_render import TelegramMessage, packed, render
+from bot.telegram_attachments import Attachments
+from bot.telegram_delivery import Delivery
 from bot.update_checks import update_problem
-from dialogs.analytics import Figures
 from dialogs.commands import COMMANDS, parse_input
 from dialogs.content import Content
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
-from dialogs.replies import Outcome, Reply, ResultCard, Role, Span
-from dialogs.scoring import score
+from dialogs.replies import Outcome, Reply, Span
 from dialogs.service import DialogService
 
 logger = logging.getLogger(__name__)
@@ -75,24 +71,15 @@ class TelegramFrontEnd:
                  lanes: ChatLanes | None = None) -> None:
         self._content = content
         self.service = service
-        #: Messages this process closed or stripped of buttons, so that it never repeats an
-        #: edit Telegram would refuse as "message is not modified".
-        self._settled: OrderedDict[tuple[int, int], str] = OrderedDict()
-        #: Signs share links (derived from the token; see bot.deep_link).
-        self._share_key = share_key
         #: Chats whose person blocked the bot, until they unblock it, shared with the transport
         #: (which sends nothing into a blocked chat and learns of blocks from its 403s).
         self.lanes = lanes or ChatLanes()
-        #: Each chat's result card still on its way: the chat's next reply waits for it, so that
-        #: the card comes before it and a block the card found out about is known first.
-        self._cards: dict[int, asyncio.Task[None]] = {}
-        #: Runs the result card after its text (set by :meth:`install`: the Application's
-        #: create_task, whose tasks a graceful stop waits for).
-        self._application: Application | None = None
+        self.attachments = Attachments(content, service, self.lanes, share_key)
+        self.delivery = Delivery(service, self.lanes, self.attachments)
 
     def install(self, application: Application) -> None:
         """Register every handler on ``application``."""
-        self._application = application
+        self.attachments.application = application
         application.add_handler(TypeHandler(Update, self.check_update), group=CHECK_GROUP)
         application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, self.on_text))
         application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.TEXT, self.on_unsupported))
@@ -148,7 +135,7 @@ class TelegramFrontEnd:
         event = parse_input(message.text, context.bot.username)
         payload = message.text.strip().partition(" ")[2].strip()
         if event.kind is EventKind.START and payload:  # a deep link: someone's shared result
-            answers = decode_payload(self._content, payload, self._share_key) if self._share_key else None
+            answers = self.attachments.shared_answers(payload)
             event = Event(EventKind.SHARED, answers=answers or ())
         event = replace(event, language=self._language(update))
         await self._handle(context, message.chat_id, event, pressed_message_id=None, update_id=update.update_id)
@@ -170,9 +157,9 @@ class TelegramFrontEnd:
         """Stickers, photos and the like."""
         chat = update.effective_chat
         assert chat is not None
-        await self._card_delivered(chat.id)
+        await self.attachments.delivered(chat.id)
         if not self.lanes.is_blocked(chat.id):
-            await self._send(context, chat.id, self._reply("unsupported_message", update))
+            await self.send_reply(context.bot, chat.id, self._reply("unsupported_message", update))
 
     async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Commands in groups and channels: the quiz is private."""
@@ -181,7 +168,7 @@ class TelegramFrontEnd:
         _, _, mention = (message.text or "").split(" ", 1)[0].partition("@")
         if mention and mention.casefold() != (context.bot.username or "").casefold():
             return  # a command for another bot in the same group
-        await self._send(context, chat.id, self._reply("private_only", update))
+        await self.send_reply(context.bot, chat.id, self._reply("private_only", update))
 
     async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The person blocked or unblocked the bot: stop or resume writing to them."""
@@ -207,24 +194,9 @@ class TelegramFrontEnd:
         logger.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
         if chat is not None and chat.type == "private" and not self.lanes.is_blocked(chat.id):
             try:
-                await self._send(context, chat.id, self._reply("internal_error", update))
+                await self.send_reply(context.bot, chat.id, self._reply("internal_error", update))
             except Exception:  # noqa: BLE001 - the apology is best effort
                 logger.warning("could not send the error apology")
-
-    # -- delivery ------------------------------------------------------------------------
-    def _settle(self, chat_id: int, message_id: int, html: str) -> bool:
-        """Note that a message is being closed (``html``: its new text) or stripped of its
-        buttons (""); False if this process already did exactly that, or closed it (a closed
-        message has no buttons left to remove). Bounded: the oldest entries are forgotten."""
-        key = (chat_id, message_id)
-        done = self._settled.get(key)
-        if done is not None and (done == html or not html):
-            return False
-        self._settled[key] = html
-        self._settled.move_to_end(key)
-        if len(self._settled) > MAX_SETTLED:
-            self._settled.popitem(last=False)
-        return True
 
     def _reply(self, key: str, update: object) -> Reply:
         return self._engine(update).views.text(key)
@@ -255,7 +227,7 @@ class TelegramFrontEnd:
                 # Another process changed the session meanwhile and the verdict with it: the
                 # press was already answered, so the notice goes into the chat instead.
                 outcome = replace(outcome, replies=(Reply((Span(outcome.notice),)), *outcome.replies))
-            await self._deliver(context, chat_id, outcome, pressed_message_id)
+            await self.delivery.deliver(context.bot, chat_id, outcome, pressed_message_id)
         finally:
             if answering is not None:
                 await answering
@@ -269,163 +241,6 @@ class TelegramFrontEnd:
         except TelegramError as error:  # "query is too old", a timeout, a dropped connection
             logger.info("could not answer a button press: %s", error.message)
 
-    async def _deliver(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome, pressed_message_id: int | None
-    ) -> None:
-        """Show the outcome with as few calls as the chat allows, and record which message now
-        shows the current question. A tap on the question on screen turns that message into
-        what comes next (one call); otherwise the answered question is closed, an outdated
-        keyboard retired, and the replies sent below the person's text."""
-        await self._card_delivered(chat_id)
-        if self.lanes.is_blocked(chat_id):
-            return
-        stored = prompt = outcome.session.prompt_message_id
-        language = outcome.session.language
-        replies = packed(outcome.replies)
-        try:
-            if pressed_message_id is not None and pressed_message_id == prompt and self._fits_in_place(replies):
-                await self._replace(context.bot, chat_id, pressed_message_id, replies[0], language)
-                prompt = pressed_message_id if replies[0].role is Role.QUESTION else None
-                replies = replies[1:]
-            else:
-                if outcome.closed_prompt is not None:
-                    target = pressed_message_id or prompt
-                    if target is not None:
-                        await self._edit(context, chat_id, target, outcome.closed_prompt)
-                    if target == prompt:
-                        prompt = None
-                # Once a question is answered (from another message, such as "Did you mean"), or a
-                # new one is asked, the keyboard still shown is outdated.
-                outdated = outcome.forget or outcome.closed_prompt is not None
-                if prompt is not None and (outdated or any(r.role is Role.QUESTION for r in replies)):
-                    await self._retire_keyboard(context, chat_id, prompt)
-                    prompt = None
-            for reply in replies:
-                sent_id = await self._send(context, chat_id, reply, language)
-                if reply.role is Role.QUESTION:
-                    prompt = sent_id
-        except Forbidden:
-            self.lanes.block(chat_id)
-            logger.info("the person blocked the bot; not writing to them any more")
-            # Delivery stopped part-way: which message shows the current question is no longer
-            # known (the new one may never have been sent, the old one may be closed already), so
-            # none is remembered; editing a guess later could repeat a closed question's text.
-            prompt = None
-        if prompt != stored and not outcome.forget:
-            await self.service.remember_prompt(chat_id, prompt)
-
-    @staticmethod
-    def _fits_in_place(replies: tuple[Reply, ...]) -> bool:
-        """Whether the first reply can take the place of the question tapped: the next question,
-        or the result, in one message."""
-        return bool(replies) and replies[0].role in (Role.QUESTION, Role.RESULT) and len(render(replies[0])) == 1
-
-    async def _replace(self, bot: Bot, chat_id: int, message_id: int, reply: Reply, language: str) -> None:
-        """Turn the question tapped into ``reply`` (its buttons included); a result's card follows it."""
-        message = render(reply, link_for=lambda event: self._share_link(bot, event, language))[0]
-        self._settled.pop((chat_id, message_id), None)  # it shows buttons again
-        try:
-            await bot.edit_message_text(
-                message.html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-                reply_markup=message.markup, link_preview_options=NO_PREVIEW,
-            )
-        except BadRequest as error:
-            # "Not modified": a retried edit that had gone through, which is fine. Otherwise the
-            # message vanished meanwhile: say it anew below.
-            if NOT_MODIFIED not in error.message.casefold():
-                logger.info("could not show the next step in place: %s", error.message)
-                await self.send_reply(bot, chat_id, reply, language)
-                return
-        if reply.card is not None:
-            await self._follow_with_card(bot, chat_id, reply.card)
-
-    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, language: str = "") -> int | None:
-        """Send a reply (split if long); return the id of its last message."""
-        return await self.send_reply(context.bot, chat_id, reply, language)
-
-    def _share_link(self, bot: Bot, event: Event, language: str) -> str | None:
-        """The share sheet URL for a Share button, or None when sharing is not possible."""
-        if not self._share_key or not bot.username or len(event.answers) != len(self._content.questions):
-            return None
-        content = self.service.engine_for(language).content
-        path = content.paths[score(content, event.answers).recommended].name
-        payload = encode_payload(content, event.answers, self._share_key)
-        return share_url(bot.username, payload, content.texts.render("share_text", path=path))
-
-    async def _send_card(self, bot: Bot, chat_id: int, card: ResultCard) -> None:
-        """Draw the result card off the event loop (about a millisecond: no "sending a photo"
-        indicator is worth its call) and send it; a picture is a bonus, so a failure is only logged."""
-        try:
-            picture = await asyncio.to_thread(draw_card, card)
-            if self.lanes.is_blocked(chat_id):
-                return  # blocked since the text went out (the card follows it later)
-            await bot.send_photo(chat_id, photo=picture)
-        except Forbidden:
-            self.lanes.block(chat_id)
-        except Exception:  # noqa: BLE001 - never lose anything else over the picture
-            logger.warning("could not send the result card", exc_info=True)
-
     async def send_reply(self, bot: Bot, chat_id: int, reply: Reply, language: str = "") -> int | None:
-        """Send a reply (split if long); return the id of its last message. A result's card
-        follows its text without holding up the update: the person reads the result at once."""
-        last: int | None = None
-        for message in render(reply, link_for=lambda event: self._share_link(bot, event, language)):
-            sent = await bot.send_message(
-                chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=message.markup,
-                link_preview_options=NO_PREVIEW,
-            )
-            last = sent.message_id
-        if reply.card is not None:
-            await self._follow_with_card(bot, chat_id, reply.card)
-        if reply.funnel is not None:
-            await self._send_funnel(bot, chat_id, reply.funnel, language)
-        return last
-
-    async def _send_funnel(self, bot: Bot, chat_id: int, funnel: Figures, language: str) -> None:
-        """The operator's funnel as a picture after its figures; the text is what matters."""
-        try:
-            picture = await asyncio.to_thread(draw_funnel, self.service.engine_for(language).content, funnel)
-            await bot.send_photo(chat_id, photo=picture)
-        except Forbidden:
-            raise
-        except Exception:  # noqa: BLE001 - the figures went out already
-            logger.warning("could not send the funnel picture", exc_info=True)
-
-    async def _follow_with_card(self, bot: Bot, chat_id: int, card: ResultCard) -> None:
-        """Send the result's card in the background (the chat's next reply waits for it); at once
-        without a running application."""
-        sending = self._send_card(bot, chat_id, card)
-        if self._application is None or not self._application.running:
-            await sending
-            return
-        task = self._cards[chat_id] = self._application.create_task(sending)
-        task.add_done_callback(lambda done: self._cards.pop(chat_id, None) if self._cards.get(chat_id) is done
-                               else None)
-
-    async def _card_delivered(self, chat_id: int) -> None:
-        """Wait for the chat's result card, if one is still on its way (it never raises)."""
-        task = self._cards.get(chat_id)
-        if task is not None:
-            await asyncio.shield(task)
-
-    async def _edit(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, reply: Reply) -> None:
-        """Replace a question with its answered form; a vanished message is not an error."""
-        message: TelegramMessage = render(reply)[0]
-        if not self._settle(chat_id, message_id, message.html):
-            return  # already shows exactly this: Telegram would refuse the edit as "not modified"
-        try:
-            await context.bot.edit_message_text(
-                message.html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-            )
-        except BadRequest as error:
-            logger.info("could not close an answered question: %s", error.message)
-
-    async def _retire_keyboard(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
-        """Remove the buttons of a question that is no longer current."""
-        if not self._settle(chat_id, message_id, ""):
-            return  # its buttons are gone already (retired or closed in this process)
-        try:
-            await context.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
-        except BadRequest as error:
-            logger.info("could not retire an old keyboard: %s", error.message)
+        """Send a reply outside an update (a check-in); the id of its last message."""
+        return await self.delivery.send_reply(bot, chat_id, reply, language)
