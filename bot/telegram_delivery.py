@@ -70,6 +70,9 @@ class Delivery:
                 await self._replace(bot, chat_id, pressed_message_id, replies[0], language)
                 prompt = pressed_message_id if replies[0].role is Role.QUESTION else None
                 replies = replies[1:]
+                # The committed session forgot the prompt (an answer supersedes the message that
+                # asked it, see dialogs.service): the same message asks again, so say so.
+                stored = None if prompt is not None else stored
             else:
                 if outcome.closed_prompt is not None:
                     target = pressed_message_id or prompt
