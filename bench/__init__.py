@@ -15,6 +15,8 @@ Modules:
     driver          the closed-loop load driver and per-update latency
     loopwatch       event-loop stalls, longest callback, garbage-collector pauses
     worker          one measured round in a child process (``python -m bench.worker``)
+    wire_worker     one measured round on real HTTP (``python -m bench.wire_worker``)
+    worker_common   what those two share: flags, warm-up, CPU and RSS, the figures, main
     coldstart       process start until ready (``python -m bench.coldstart``)
     plan            what a full or ``--quick`` run measures
     runner          the whole run: preparation, alternating rounds, cold starts

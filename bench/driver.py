@@ -9,12 +9,10 @@ the system has finished processing it (its last handler group ran).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 from dataclasses import dataclass
 from itertools import count
-from pathlib import Path
 from time import perf_counter, process_time, thread_time
 from typing import Any
 
@@ -22,30 +20,9 @@ from telegram import Update
 
 from bench.loopwatch import LoopReport, LoopWatch
 from bench.population import FIRST_LIVE_CHAT_ID
-from bench.systems import SYSTEMS, RunningSystem
+from bench.systems import RunningSystem
 from bench.transport import CannedRequest
 from bench.updates import UpdateFactory, callback_data_of, decode_keyboard
-from bot.settings import DEFAULT_LOG_LEVEL
-
-#: Unmeasured quizzes before a round's measured phase, and how many people play them at once.
-WARM_UP_QUIZZES = 16
-WARM_UP_USERS = 8
-
-
-def round_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
-    """The flags of one measured round of a system (python -m bench.worker, bench.wire_worker)."""
-    parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--system", choices=SYSTEMS, required=True)
-    parser.add_argument("--users", type=int, required=True, help="people in flight at once")
-    parser.add_argument("--quizzes", type=int, required=True, help="measured quizzes (8 updates each)")
-    parser.add_argument("--stored", type=int, default=0, help="sessions stored before the round")
-    parser.add_argument("--state", type=Path, help="SQLite file (crossroads) or pickle file (b)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--warm-up", type=int, default=WARM_UP_QUIZZES, help="unmeasured quizzes first")
-    parser.add_argument("--baseline-concurrency", type=int, default=1,
-                        help="concurrent_updates for baselines (1: python-telegram-bot's default, sequential)")
-    parser.add_argument("--log-level", default=DEFAULT_LOG_LEVEL, help="root log level, as production (stderr)")
-    return parser
 
 
 class DriverError(RuntimeError):

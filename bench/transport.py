@@ -4,6 +4,11 @@
 systems under test pay python-telegram-bot's whole request/response cost (parameter
 serialisation, response parsing into ``telegram`` objects) without any I/O. It also records,
 per chat, the last message that carried an inline keyboard: the driver presses its buttons.
+
+Where a round sends real HTTP (the wire mode) no transport of the benchmark's own is involved:
+Crossroads runs on the one it ships (:class:`bot.aiohttp_request.AiohttpRequest`, built by
+:func:`bot.wiring.build_crossroads`), the baselines on python-telegram-bot's default, and
+:mod:`bench.wire_api` answers them through :meth:`CannedRequest.respond`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ under test runs in a child process (:mod:`bench.wire_bot`) and talks to the serv
 127.0.0.1 through its own HTTP client. An update's latency runs from when it became available
 (queued on the server, which wakes the pending long poll) until the bot process reports it
 done. CPU per update is the bot process's own (user + system time from ``/proc``, every thread),
-never the server's.
+never the server's. What this round shares with the core round is in :mod:`bench.worker_common`.
 """
 
 from __future__ import annotations
@@ -23,41 +23,33 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any, TypeVar
 
-from bench.driver import WARM_UP_USERS, Driver, round_parser
-from bench.stats import latency_figures, percentile, print_round
-from bench.transport import BOT_TOKEN
+from bench.driver import Driver
+from bench.stats import percentile
 from bench.wire_api import WireApi
+from bench.worker_common import (
+    PROJECT_ROOT,
+    Outcome,
+    peak_rss_mb,
+    process_cpu_seconds,
+    round_figures,
+    round_parser,
+    run_worker,
+    warm_up,
+)
 from bot.callback_codec import VERSION as CALLBACK_VERSION
 from bot.content_files.loader import load_content
-from bot.logging_setup import configure_logging
 
 READY_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 30
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Command-line flags."""
-    parser = round_parser("python -m bench.wire_worker", __doc__)
-    parser.add_argument("--profile", type=Path,
-                        help="sample the bot process with py-spy during the measured phase, collapsed stacks to this file")
-    return parser.parse_args(argv)
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of process ``pid`` (all its threads, the finished ones included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
-
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM of process ``pid``."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def parser() -> argparse.ArgumentParser:
+    """The round's flags, and ``--profile``."""
+    flags = round_parser("python -m bench.wire_worker", __doc__)
+    flags.add_argument("--profile", type=Path,
+                       help="sample the bot process with py-spy during the measured phase, collapsed stacks to this file")
+    return flags
 
 
 class WireDriver(Driver):
@@ -164,8 +156,7 @@ async def run_round(args: argparse.Namespace) -> dict[str, Any]:
     _, reader = await loop.connect_read_pipe(lambda: DoneReader(driver), os.fdopen(read_fd, "rb", buffering=0))
     try:
         await _wait_ready(api, bot)
-        if args.warm_up:
-            await _while_alive(driver.run(args.warm_up, min(WARM_UP_USERS, args.users)), bot)
+        await _while_alive(warm_up(driver, args), bot)
         rss_ready = peak_rss_mb(bot.pid)
         api.answer_latencies.clear()
         calls_before = sum(api.canned.calls.values())
@@ -190,28 +181,23 @@ async def run_round(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await api.stop()
     lines = [line for line in out.decode().splitlines() if line.startswith("{")]
-    report = json.loads(lines[-1]) if lines else {"errors": 1, "first_error": f"exit status {bot.returncode}"}
+    report: dict[str, Any] = (json.loads(lines[-1]) if lines
+                              else {"errors": 1, "first_error": f"exit status {bot.returncode}"})
     updates = len(latencies)
-    return {
-        "mode": "wire", "system": args.system, "users": args.users, "stored": args.stored, "quizzes": args.quizzes,
-        **latency_figures(latencies, seconds),
+    own = {
         "answer_p50_ms": percentile(answers, 0.50) * 1000, "answer_p99_ms": percentile(answers, 0.99) * 1000,
         "answers": len(answers),
         "process_cpu_ms_per_update": cpu / updates * 1000, "api_calls_per_update": calls / updates,
         "cpu_us_per_api_call": cpu / calls * 1e6 if calls else float("nan"),
-        "peak_rss_mb": rss, "peak_rss_before_measuring_mb": rss_ready,
-        "errors": report["errors"], "first_error": report["first_error"],
-        "results_sent": driver.results_sent, "quizzes_run": driver.quizzes_run,
-        "api_calls": dict(api.canned.calls), "notes": report.get("notes", {}),
     }
+    outcome = Outcome(rss, rss_ready, report["errors"], report["first_error"], driver.results_sent,
+                      driver.quizzes_run, dict(api.canned.calls), report.get("notes", {}))
+    return round_figures("wire", args, latencies, seconds, own, outcome)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one round and print its JSON line."""
-    args = parse_args(argv)
-    configure_logging(args.log_level, [BOT_TOKEN])
-    figures = asyncio.run(run_round(args))
-    return print_round(figures)
+    return run_worker(parser(), run_round, argv)
 
 
 if __name__ == "__main__":

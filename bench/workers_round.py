@@ -47,7 +47,7 @@ from bench.plan import worker_label
 from bench.stats import latency_figures, print_round
 from bench.transport import BOT_TOKEN
 from bench.wire_api import WireApi
-from bench.wire_worker import PROJECT_ROOT, peak_rss_mb, process_cpu_seconds
+from bench.worker_common import PROJECT_ROOT, peak_rss_mb, process_cpu_seconds
 from bot.callback_codec import VERSION as CALLBACK_VERSION
 from bot.content_files.loader import load_content
 from bot.storage.postgres import describe
