@@ -1,16 +1,64 @@
 """A strict in-process fake of the Telegram Bot API for end-to-end tests.
 
-Quick start::
+An aiohttp server on 127.0.0.1 that speaks the real wire format, so the real
+python-telegram-bot ``Application`` runs against it over loopback with no mocks::
 
     async with FakeBotApi() as server:
-        bot = telegram.Bot(server.token, base_url=f"{server.url}/bot")
+        bot = telegram.Bot(server.token, base_url=server.base_url)
         user = server.user(user_id=42, first_name="Ada")
         await user.send_command("/start")
         reply = await user.wait_for_message(lambda m: "Welcome" in m.plain)
         await user.press_button("Next")
         server.assert_no_errors()
 
-See :class:`FakeBotApi` (server.py) and :class:`SimulatedUser` (users.py).
+What it enforces (a rejected request lands in ``server.errors``; ``assert_no_errors`` fails):
+
+* routing: 401 for a wrong or malformed token, 404 for an unknown method; names are
+  case-insensitive;
+* parameters, from ``bot-api-methods.json`` (Bot API 10.1, the same list as
+  ``shared/telegram``): required fields, declared types, JSON/form/multipart/query bodies;
+  unknown parameters are ignored as Telegram does but kept in ``unknown_params``; a method
+  with no handler answers ``true`` if it returns Boolean, else a loud "does not simulate";
+* text: HTML parsed by our own parser (``strict_html`` also refuses what Telegram only
+  tolerates), lengths in UTF-16 units (4096 text, 1024 caption), entities, Markdown refused;
+* keyboards and callback data (1..64 bytes), edits ("message is not modified", not found),
+  deletes, replies, uploaded photos (real image headers), chat actions, commands, profile;
+* chats: "chat not found", 403 when blocked or never started (``user(..., started=False)``);
+* answerCallbackQuery within ``callback_query_timeout``, once per query;
+* getUpdates offsets, long polls (409 for the older of two, 409 while a webhook is set),
+  ``allowed_updates``; setWebhook to loopback only, one call a second.
+
+How tests drive it:
+
+* users and chats: ``server.user(...)`` and ``server.group(...)`` return
+  :class:`SimulatedUser`/:class:`SimulatedGroup`, which send texts, commands, media, press
+  buttons, block the bot, and await the bot's :class:`BotMessage` s; ``server.enqueue_raw``
+  queues any update;
+* inspection: ``requests`` (:class:`RecordedRequest`), ``errors``, ``callback_answers``,
+  ``chat_actions``, ``webhook_attempts``, ``wait_until``/``wait_for_request``;
+* faults: ``inject_fault(method, "429" | "5xx" | "disconnect" | "delay", ...)``,
+  ``call_times(method)``;
+* flood mode: ``enable_flood_limits(...)`` refuses calls into chats beyond Telegram's rates
+  with a real 429 (``flood_rejections``);
+* webhook: the bot's ``setWebhook`` starts delivery; ``webhook_backends`` fans updates out
+  over several worker URLs; ``post_to_webhook`` sends one by hand with a right/wrong secret.
+
+Where each concern lives:
+
+=================  ==========================================================================
+``server``         :class:`FakeBotApi`: lifecycle, users, update queue, inspection, HTTP
+                   routing and recording, and the method -> handler table
+``spec``           the method list; decoding and required/type checks of parameters
+``messages``       send* (one path, table of media kinds), edits, deletes
+``chats``          callback answers, chat actions, chats and members, commands, profile
+``delivery``       getUpdates and long polls, setWebhook and the webhook senders
+``faults``         injected faults and flood-mode answers (``flood``: the token buckets)
+``validation``     keyboards, commands, command scopes
+``formatting``     parse modes and trimming (``telegram_html``: the HTML parser,
+                   ``entities``: UTF-16 entities); ``images``: photo checks
+``models``         the records tests inspect; ``users``: simulated users and chats
+``errors``         :class:`ApiError`, serialised like Telegram's error answers
+=================  ==========================================================================
 """
 
 from .entities import Entity, EntityParseError, ParsedText

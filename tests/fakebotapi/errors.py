@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ApiError"]
+__all__ = ["QUERY_TOO_OLD", "ApiError"]
+
+#: answerCallbackQuery for an unknown, answered or expired query (and for a missing id).
+QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 
 
 class ApiError(Exception):

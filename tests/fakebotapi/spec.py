@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import ApiError
+from .errors import QUERY_TOO_OLD, ApiError
 
 __all__ = [
     "DEFAULT_SPEC_PATH",
@@ -40,9 +40,7 @@ _REQUIRED_MESSAGES: dict[str, str] = {
     "chat_id": "Bad Request: chat_id is empty",
     "message_id": "Bad Request: message identifier is not specified",
     "user_id": "Bad Request: invalid user_id specified",
-    "callback_query_id": (
-        "Bad Request: query is too old and response timeout expired or query ID is invalid"
-    ),
+    "callback_query_id": f"Bad Request: {QUERY_TOO_OLD}",
     "action": "Bad Request: wrong parameter action in request",
 }
 _REQUIRED_TEXT_METHODS = frozenset({"sendmessage", "editmessagetext"})

@@ -1,0 +1,201 @@
+"""Callback answers, chat actions, chats and members, and the bot's own settings.
+
+The bot's settings (commands per scope and language, name/description, menu buttons) are
+plain state on the server; each ``setMyX``/``getMyX`` pair reads one row of :data:`_PROFILE`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .errors import QUERY_TOO_OLD, ApiError
+from .models import CallbackAnswer, ChatActionRecord, RecordedRequest
+from .validation import scope_key, validate_commands
+
+if TYPE_CHECKING:
+    from .server import FakeBotApi, Handler
+
+__all__ = ["HANDLERS"]
+
+_CALLBACK_TEXT_LIMIT = 200
+_CHAT_ACTIONS = frozenset({
+    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+    "record_audio", "upload_audio", "upload_document", "choose_sticker", "find_location",
+    "pick_up_location", "record_video_note", "upload_video_note", "cancel",
+})
+# profile field -> maximum length; setMy<Field>/getMy<Field> read and write it.
+_PROFILE: dict[str, int] = {"name": 64, "description": 512, "short_description": 120}
+_PROFILE_METHODS = {f"{verb}my{name.replace('_', '')}": name for name in _PROFILE for verb in ("set", "get")}
+
+
+async def _answer_callback_query(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    query_id = str(params["callback_query_id"])
+    text = params.get("text")
+    if text is not None and len(text) > _CALLBACK_TEXT_LIMIT:
+        raise ApiError.bad_request("MESSAGE_TOO_LONG")
+    query = api._callback_queries.get(query_id)
+    now = time.monotonic()
+    if query is None or query.answered or now - query.created_at > api.callback_query_timeout:
+        raise ApiError.bad_request(QUERY_TOO_OLD)
+    query.answered = True
+    delivered = api._delivered_at.get(query.update_id)
+    api.callback_answers.append(
+        CallbackAnswer(
+            query_id=query_id,
+            text=text,
+            show_alert=bool(params.get("show_alert", False)),
+            url=params.get("url"),
+            cache_time=int(params.get("cache_time", 0)),
+            chat_id=query.chat_id,
+            message_id=query.message_id,
+            data=query.data,
+            answered_at=now,
+            latency_ms=None if delivered is None else (now - delivered) * 1000,
+            since_press_ms=(now - query.created_at) * 1000,
+        )
+    )
+    return True
+
+
+async def _send_chat_action(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    action = str(params["action"]).lower()
+    if action not in _CHAT_ACTIONS:
+        raise ApiError.bad_request("wrong parameter action in request")
+    state = api._writable_chat(params["chat_id"])
+    entry = ChatActionRecord(state.id, action)
+    state.chat_actions.append(entry)
+    api.chat_actions.append(entry)
+    return True
+
+
+def _commands_key(params: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (scope_key(params.get("scope")), params.get("language_code", ""))
+
+
+async def _set_my_commands(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    commands = validate_commands(params["commands"])
+    key = _commands_key(params)
+    if commands:
+        api._commands[key] = commands
+    else:
+        api._commands.pop(key, None)
+    return True
+
+
+async def _get_my_commands(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    return list(api._commands.get(_commands_key(params), []))
+
+
+async def _delete_my_commands(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    api._commands.pop(_commands_key(params), None)
+    return True
+
+
+async def _profile(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    """setMyName/Description/ShortDescription and their getters."""
+    name = _PROFILE_METHODS[record.method.lower()]
+    key = (name, params.get("language_code", ""))
+    if record.method.lower().startswith("set"):
+        value = params.get(name, "")
+        if len(value) > _PROFILE[name]:
+            raise ApiError.bad_request(f"{name} is too long")
+        api._profile[key] = value
+        return True
+    default = api.bot_first_name if name == "name" else ""
+    return {name: api._profile.get(key, default) or default}
+
+
+async def _set_chat_menu_button(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    chat_id = params.get("chat_id")
+    if chat_id is not None:
+        api._resolve_chat(chat_id)
+    api._menu_buttons[chat_id] = params.get("menu_button") or {"type": "default"}
+    return True
+
+
+async def _get_chat_menu_button(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    default = api._menu_buttons.get(None, {"type": "default"})
+    return api._menu_buttons.get(params.get("chat_id"), default)
+
+
+async def _get_chat_member(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    state = api._resolve_chat(params["chat_id"])
+    user_id = params["user_id"]
+    if user_id == api.bot_id:
+        return {"status": "member", "user": api.bot_user}
+    user = api._users.get(user_id)
+    if user is None or (state.type == "private" and state.id != user_id):
+        raise ApiError.bad_request("user not found")
+    if state.type == "private":
+        return {"status": "member", "user": user.user}
+    return {"status": "member", "user": user.user, "until_date": 0}
+
+
+async def _get_chat_member_count(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    state = api._resolve_chat(params["chat_id"])
+    return 2 if state.type == "private" else 1 + len(api._users)
+
+
+async def _get_chat(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    state = api._resolve_chat(params["chat_id"])
+    gift_types = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels")
+    return {
+        **state.chat,
+        "accent_color_id": 0,
+        "max_reaction_count": 11,
+        "accepted_gift_types": dict.fromkeys(gift_types, False),
+    }
+
+
+async def _get_file(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    file_id = params["file_id"]
+    path = f"documents/{file_id}"
+    api._uploads.setdefault(path, b"fake file content for " + file_id.encode())
+    return {
+        "file_id": file_id,
+        "file_unique_id": "AQAD" + file_id[-12:],
+        "file_size": len(api._uploads[path]),
+        "file_path": path,
+    }
+
+
+async def _get_me(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    return {
+        **api.bot_user,
+        "can_join_groups": True,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+        "can_connect_to_business": False,
+        "has_main_web_app": False,
+    }
+
+
+async def _close(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    api.closed = True
+    return True
+
+
+async def _log_out(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    api.logged_out = True
+    return True
+
+
+HANDLERS: dict[str, Handler] = {
+    "answercallbackquery": _answer_callback_query,
+    "sendchataction": _send_chat_action,
+    "setmycommands": _set_my_commands,
+    "getmycommands": _get_my_commands,
+    "deletemycommands": _delete_my_commands,
+    **dict.fromkeys(_PROFILE_METHODS, _profile),
+    "setchatmenubutton": _set_chat_menu_button,
+    "getchatmenubutton": _get_chat_menu_button,
+    "getchatmember": _get_chat_member,
+    "getchatmembercount": _get_chat_member_count,
+    "getchat": _get_chat,
+    "getfile": _get_file,
+    "getme": _get_me,
+    "close": _close,
+    "logout": _log_out,
+}
