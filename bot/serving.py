@@ -26,6 +26,7 @@ from bot.telegram_app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS
 from bot.wiring import Crossroads, build_crossroads
 from dialogs.errors import StorageError
 from dialogs.service import DialogService
+from dialogs.storage import PollerSlot
 
 logger = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -152,15 +153,15 @@ async def _run(crossroads: Crossroads, stop: asyncio.Event) -> None:
 async def _watch_poller_slot(service: DialogService, stop: asyncio.Event) -> None:
     """While polling, re-check the database's poller slot (its lock dies with the connection at
     a database blip); stop, as on SIGTERM, if another process holds it now."""
-    check = getattr(service.store, "check_poller", None)
-    if check is None:
+    store = service.store
+    if not isinstance(store, PollerSlot):
         return
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), POLLER_CHECK_SECONDS)
             return
         try:
-            held = await check()
+            held = await store.check_poller()
         except StorageError:
             continue  # the database is away: check again once it is back
         if not held:

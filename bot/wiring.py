@@ -23,7 +23,7 @@ from dialogs.content import DEFAULT_LANGUAGE, Content
 from dialogs.engine import DialogEngine
 from dialogs.machine import build_machine
 from dialogs.service import DialogService
-from dialogs.storage import SessionStore
+from dialogs.storage import PollerSlot, SessionStore
 
 if TYPE_CHECKING:  # Telegram is imported only when a Telegram front end is built (not for the console)
     from telegram.ext import Application
@@ -135,8 +135,7 @@ async def build_crossroads(
 async def _claim_polling(store: SessionStore) -> None:
     """Polling is one process per bot: with PostgreSQL, a lock in the database refuses a second
     poller with a clear message (several processes serve by webhook instead)."""
-    claim = getattr(store, "claim_poller", None)
-    if claim is not None and not await claim():
+    if isinstance(store, PollerSlot) and not await store.claim_poller():
         where = getattr(store, "where", "the database")
         raise ConfigError(
             f"another Crossroads process is already polling Telegram with {where}; polling runs in one "

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.content_files.loader import load_languages
-from bot.storage.sqlite import SqliteSessionStore
+from bot.storage.memory import MemorySessionStore
 from bot.wiring import build_engines
 from dialogs.content import Content
 from dialogs.engine import DialogEngine
@@ -55,9 +55,9 @@ def test_points_read_naturally_in_every_language(code: str) -> None:
         assert str(count) in views.points(count)
 
 
-async def test_service_picks_remembers_and_switches_the_language(tmp_path: Path) -> None:
+async def test_service_picks_remembers_and_switches_the_language() -> None:
     engines = build_engines(LANGUAGES, retention_days=90)
-    store = SqliteSessionStore(tmp_path / "languages.db")
+    store = MemorySessionStore()
     await store.open()
     try:
         service = DialogService(engines, store, first_generation=lambda: 0)
@@ -84,9 +84,9 @@ ASKED_IN_WORDS = {"en": ("can we do this in spanish?", "es"), "es": ("¿podemos 
 
 
 @pytest.mark.parametrize("code", sorted(ASKED_IN_WORDS))
-async def test_a_language_asked_for_in_words_is_switched_to(tmp_path: Path, code: str) -> None:
+async def test_a_language_asked_for_in_words_is_switched_to(code: str) -> None:
     engines = build_engines(LANGUAGES, retention_days=90)
-    store = SqliteSessionStore(tmp_path / "words.db")
+    store = MemorySessionStore()
     await store.open()
     try:
         service = DialogService(engines, store, first_generation=lambda: 0)

@@ -1,14 +1,15 @@
-"""DialogService on a real SQLite file: commit before reply, one event at a time per chat,
-many chats at once, forget, and compare-and-set conflicts with another writer."""
+"""DialogService on the in-memory store (held to the same contract as SQLite and PostgreSQL by
+tests/test_storage_contract.py): commit before reply, one event at a time per chat, many chats at
+once, forget, and compare-and-set conflicts with another writer."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.storage.sqlite import SqliteSessionStore
+from bot.storage.memory import MemoryDatabase, MemorySessionStore
 from dialogs.content import Content
 from dialogs.engine import DialogEngine
 from dialogs.errors import VersionConflict
@@ -19,30 +20,30 @@ from tests.conftest import answer_event, first_options
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "service.db"
+def database() -> MemoryDatabase:
+    return MemoryDatabase()
 
 
-async def _opened(db_path: Path):
-    opened = SqliteSessionStore(db_path)
+async def _opened(database: MemoryDatabase) -> AsyncIterator[MemorySessionStore]:
+    opened = MemorySessionStore(database)
     await opened.open()
     yield opened
     await opened.close()
 
 
 store = pytest.fixture(_opened, name="store")
-# An independent connection to the same file, standing for another process.
+# An independent store on the same database, standing for another process.
 other_store = pytest.fixture(_opened, name="other_store")
 
 
 @pytest.fixture
-def service(engine: DialogEngine, store: SqliteSessionStore) -> DialogService:
+def service(engine: DialogEngine, store: MemorySessionStore) -> DialogService:
     """A service whose new sessions start at generation 0, so tests can build button events."""
     return DialogService(engine, store, first_generation=lambda: 0)
 
 
 async def test_buttons_from_a_forgotten_session_are_stale_in_the_next_one(
-    engine: DialogEngine, store: SqliteSessionStore, content: Content
+    engine: DialogEngine, store: MemorySessionStore, content: Content
 ) -> None:
     generations = iter([7, 8])
     service = DialogService(engine, store, first_generation=lambda: next(generations))
@@ -56,14 +57,14 @@ async def test_buttons_from_a_forgotten_session_are_stale_in_the_next_one(
     assert (await service.session(9)).answers == ()
 
 
-async def test_new_sessions_start_at_unpredictable_generations(engine: DialogEngine, store: SqliteSessionStore) -> None:
+async def test_new_sessions_start_at_unpredictable_generations(engine: DialogEngine, store: MemorySessionStore) -> None:
     service = DialogService(engine, store)
     generations = {(await service.handle(chat, Event(EventKind.START))).session.generation for chat in range(20)}
     assert len(generations) > 15
 
 
 async def test_change_is_committed_before_handle_returns(
-    service: DialogService, other_store: SqliteSessionStore, content: Content
+    service: DialogService, other_store: MemorySessionStore, content: Content
 ) -> None:
     await service.handle(1, Event(EventKind.START))
     outcome = await service.handle(1, answer_event(content, 0, 1))
@@ -75,7 +76,7 @@ async def test_change_is_committed_before_handle_returns(
     assert seen.version == outcome.session.version == 2
 
 
-async def test_unchanged_session_is_not_written(service: DialogService, other_store: SqliteSessionStore) -> None:
+async def test_unchanged_session_is_not_written(service: DialogService, other_store: MemorySessionStore) -> None:
     started = await service.handle(1, Event(EventKind.START))
     outcome = await service.handle(1, Event(EventKind.HELP))
     assert not outcome.changed
@@ -103,7 +104,7 @@ async def test_many_typed_answers_for_one_chat_apply_in_order(service: DialogSer
     assert len(service._locks) == 0  # no lock is kept for an idle chat
 
 
-async def test_many_chats_concurrently_all_land(service: DialogService, store: SqliteSessionStore, content: Content) -> None:
+async def test_many_chats_concurrently_all_land(service: DialogService, store: MemorySessionStore, content: Content) -> None:
     chats = range(100, 160)
     await asyncio.gather(*(service.handle(chat, Event(EventKind.START)) for chat in chats))
     await asyncio.gather(*(service.handle(chat, answer_event(content, 0, chat % 3)) for chat in chats))
@@ -115,7 +116,7 @@ async def test_many_chats_concurrently_all_land(service: DialogService, store: S
         assert session.state == question_state(content.questions[1].id)
 
 
-async def test_forget_deletes_the_row(service: DialogService, store: SqliteSessionStore, other_store: SqliteSessionStore) -> None:
+async def test_forget_deletes_the_row(service: DialogService, store: MemorySessionStore, other_store: MemorySessionStore) -> None:
     await service.handle(1, Event(EventKind.START))
     await service.handle(2, Event(EventKind.START))
     await service.handle(2, Event(EventKind.TEXT, text="1"))
@@ -131,7 +132,7 @@ async def test_forget_deletes_the_row(service: DialogService, store: SqliteSessi
 
 
 async def test_applies_to_the_state_another_writer_left(
-    service: DialogService, other_store: SqliteSessionStore, engine: DialogEngine, content: Content
+    service: DialogService, other_store: MemorySessionStore, engine: DialogEngine, content: Content
 ) -> None:
     await service.handle(5, Event(EventKind.START))
     await service.handle(5, Event(EventKind.TEXT, text="1"))
@@ -146,12 +147,12 @@ async def test_applies_to_the_state_another_writer_left(
     assert (await other_store.load(5)).answers == outcome.session.answers
 
 
-class RacingStore(SqliteSessionStore):
-    """A real SQLite store that lets another writer commit right after some of its loads,
-    so the following save runs into a genuine compare-and-set conflict."""
+class RacingStore(MemorySessionStore):
+    """A real store that lets another writer commit right after some of its loads, so the
+    following save runs into a genuine compare-and-set conflict."""
 
-    def __init__(self, path: Path, rival: SqliteSessionStore, engine: DialogEngine, races: int) -> None:
-        super().__init__(path)
+    def __init__(self, database: MemoryDatabase, rival: MemorySessionStore, engine: DialogEngine, races: int) -> None:
+        super().__init__(database)
         self.rival = rival
         self.engine = engine
         self.races = races
@@ -168,9 +169,9 @@ class RacingStore(SqliteSessionStore):
 
 
 async def test_version_conflict_is_retried_on_the_fresh_session(
-    db_path: Path, other_store: SqliteSessionStore, engine: DialogEngine, content: Content
+    database: MemoryDatabase, other_store: MemorySessionStore, engine: DialogEngine, content: Content
 ) -> None:
-    racing = RacingStore(db_path, other_store, engine, races=0)
+    racing = RacingStore(database, other_store, engine, races=0)
     await racing.open()
     try:
         service = DialogService(engine, racing)
@@ -189,9 +190,9 @@ async def test_version_conflict_is_retried_on_the_fresh_session(
 
 
 async def test_stale_button_after_a_conflict_is_not_applied(
-    db_path: Path, other_store: SqliteSessionStore, engine: DialogEngine, content: Content
+    database: MemoryDatabase, other_store: MemorySessionStore, engine: DialogEngine, content: Content
 ) -> None:
-    racing = RacingStore(db_path, other_store, engine, races=0)
+    racing = RacingStore(database, other_store, engine, races=0)
     await racing.open()
     try:
         service = DialogService(engine, racing)
@@ -208,9 +209,9 @@ async def test_stale_button_after_a_conflict_is_not_applied(
 
 
 async def test_endless_conflicts_give_up_with_version_conflict(
-    db_path: Path, other_store: SqliteSessionStore, engine: DialogEngine
+    database: MemoryDatabase, other_store: MemorySessionStore, engine: DialogEngine
 ) -> None:
-    racing = RacingStore(db_path, other_store, engine, races=0)
+    racing = RacingStore(database, other_store, engine, races=0)
     await racing.open()
     try:
         service = DialogService(engine, racing)
@@ -225,7 +226,7 @@ async def test_endless_conflicts_give_up_with_version_conflict(
 
 
 async def test_prompt_message_rides_along_with_the_next_answer(
-    service: DialogService, other_store: SqliteSessionStore, content: Content
+    service: DialogService, other_store: MemorySessionStore, content: Content
 ) -> None:
     started = await service.handle(9, Event(EventKind.START))
     await service.remember_prompt(9, 777)
@@ -242,7 +243,7 @@ async def test_prompt_message_rides_along_with_the_next_answer(
 
 
 async def test_a_live_prompt_is_stored_when_nothing_supersedes_it(
-    service: DialogService, other_store: SqliteSessionStore, content: Content
+    service: DialogService, other_store: MemorySessionStore, content: Content
 ) -> None:
     await service.handle(10, Event(EventKind.START))
     await service.remember_prompt(10, 888)
@@ -251,7 +252,7 @@ async def test_a_live_prompt_is_stored_when_nothing_supersedes_it(
 
 
 async def test_flush_writes_pending_prompts_in_one_go(
-    service: DialogService, other_store: SqliteSessionStore
+    service: DialogService, other_store: MemorySessionStore
 ) -> None:
     for chat in (21, 22, 23):
         await service.handle(chat, Event(EventKind.START))
@@ -291,7 +292,7 @@ async def test_chat_locks_serialise_one_chat_and_free_others() -> None:
     assert len(locks) == 0
 
 
-async def test_a_redelivered_update_is_not_applied_twice(service: DialogService, store: SqliteSessionStore,
+async def test_a_redelivered_update_is_not_applied_twice(service: DialogService, store: MemorySessionStore,
                                                          content: Content) -> None:
     """A webhook worker that died after committing leaves Telegram to deliver the update again:
     the stored update_id makes it a no-op that only shows where the person is."""
@@ -311,11 +312,11 @@ async def test_a_redelivered_update_is_not_applied_twice(service: DialogService,
     assert (await service.handle(5, typed)).changed
 
 
-async def test_update_ids_are_ignored_on_sessions_idle_for_a_day(engine: DialogEngine, db_path: Path) -> None:
+async def test_update_ids_are_ignored_on_sessions_idle_for_a_day(engine: DialogEngine) -> None:
     """After a quiet week Telegram restarts update_ids at random, possibly lower: an old
     session's stored id must not swallow new updates."""
     now = [1_000_000.0]
-    store = SqliteSessionStore(db_path, clock=lambda: now[0])
+    store = MemorySessionStore(clock=lambda: now[0])
     await store.open()
     try:
         service = DialogService(engine, store, first_generation=lambda: 0, clock=lambda: now[0])

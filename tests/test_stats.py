@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.funnel_chart import draw_funnel
+from bot.storage.memory import MemorySessionStore
 from bot.storage.sqlite import SqliteSessionStore
 from dialogs import analytics
 from dialogs.content import NOT_SURE, Content
@@ -132,12 +133,12 @@ def test_unsure_marker_is_the_not_sure_option() -> None:
     assert analytics.UNSURE == NOT_SURE
 
 
-async def test_stats_is_an_ordinary_command_that_answers_operators_only(tmp_path: Path, content: Content) -> None:
+async def test_stats_is_an_ordinary_command_that_answers_operators_only(content: Content) -> None:
     """The operator check lives with the command, in the core: an operator's chat gets the
     figures with the funnel for a picture; any other chat the unknown-command reply; nothing is
     stored for either."""
     clock = Clock()
-    store = SqliteSessionStore(tmp_path / "c.db", clock=clock)
+    store = MemorySessionStore(clock=clock)
     service = DialogService(DialogEngine(content), store, clock=clock, operators=frozenset({42}))
     await store.open()
     try:

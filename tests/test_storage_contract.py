@@ -1,7 +1,9 @@
-"""The SessionStore contract, run against every backend, plus SQLite specifics.
+"""The storage contract (the ports of dialogs/storage.py), run against every backend, plus what
+is particular to one backend (SQLite's file, the in-memory store's shared database).
 
 To add a backend, add a class with ``make(clock)`` (a new, unopened store on the same shared
-storage each call) to BACKENDS; every test in TestSessionStoreContract then runs against it.
+storage each call) and its factory to BACKENDS; every test in TestSessionStoreContract then runs
+against it. The in-memory backend comes first: the fastest to fail.
 """
 
 from __future__ import annotations
@@ -9,19 +11,32 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
+from bot.storage.memory import MemoryDatabase, MemorySessionStore
 from bot.storage.postgres import PostgresSessionStore
 from bot.storage.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteSessionStore
+from dialogs.analytics import UsageEvent
 from dialogs.errors import StorageError, VersionConflict
 from dialogs.session import RESULT, Session
-from dialogs.storage import SessionStore
+from dialogs.storage import (
+    ChatIsolation,
+    CheckinQueue,
+    HealthCheck,
+    PollerSlot,
+    SessionStore,
+    StoreLifecycle,
+    UsageLog,
+    VersionedSessions,
+)
 
 ANSWERS = (("skills", "generalist"), ("risk", "predictable"), ("time", "little"))
+PORTS = (StoreLifecycle, VersionedSessions, ChatIsolation, UsageLog, CheckinQueue, HealthCheck, SessionStore)
 
 
 class ManualClock:
@@ -32,6 +47,22 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class Backend(Protocol):
+    def make(self, clock: Callable[[], float] = time.time) -> SessionStore:
+        """A new, unopened store on this backend's shared storage."""
+        ...
+
+
+class MemoryBackend:
+    """Stores sharing one MemoryDatabase, as processes share a file or a server."""
+
+    def __init__(self) -> None:
+        self.database = MemoryDatabase()
+
+    def make(self, clock: Callable[[], float] = time.time) -> SessionStore:
+        return MemorySessionStore(self.database, clock=clock)
 
 
 class SqliteBackend:
@@ -52,16 +83,19 @@ class PostgresBackend:
         return PostgresSessionStore(self.url, clock=clock)
 
 
-BACKENDS = {"sqlite": SqliteBackend, "postgres": PostgresBackend}
+#: Each backend built from the test's fixtures, in the order the suite runs them.
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
+    "memory": lambda request: MemoryBackend(),
+    "sqlite": lambda request: SqliteBackend(request.getfixturevalue("tmp_path")),
+    "postgres": lambda request: PostgresBackend(request.getfixturevalue("postgres_url")),
+}
 #: Backends that need a server; without one their tests are reported as not run (tests/conftest.py).
 NEEDS_SERVER = {"postgres": pytest.mark.postgres}
 
 
-@pytest.fixture(params=[pytest.param(name, marks=NEEDS_SERVER.get(name, ())) for name in sorted(BACKENDS)])
-def backend(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "postgres":
-        return PostgresBackend(request.getfixturevalue("postgres_url"))
-    return BACKENDS[request.param](tmp_path)
+@pytest.fixture(params=[pytest.param(name, marks=NEEDS_SERVER.get(name, ())) for name in BACKENDS])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return BACKENDS[request.param](request)
 
 
 @pytest.fixture
@@ -70,7 +104,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def store(backend, clock: ManualClock):
+async def store(backend: Backend, clock: ManualClock) -> AsyncIterator[SessionStore]:
     opened = backend.make(clock)
     await opened.open()
     yield opened
@@ -78,7 +112,7 @@ async def store(backend, clock: ManualClock):
 
 
 @pytest.fixture
-async def other_store(backend, clock: ManualClock):
+async def other_store(backend: Backend, clock: ManualClock) -> AsyncIterator[SessionStore]:
     """A second, independent store on the same storage (another process or connection)."""
     opened = backend.make(clock)
     await opened.open()
@@ -226,7 +260,7 @@ class TestSessionStoreContract:
         assert await store.load(9) == saved
         assert await store.usage_since(0) == []
 
-    async def test_data_survives_close_and_reopen(self, backend, store: SessionStore) -> None:
+    async def test_data_survives_close_and_reopen(self, backend: Backend, store: SessionStore) -> None:
         saved = await store.save(Session(chat_id=8, state=RESULT, answers=ANSWERS, generation=5))
         await store.close()
         reopened = backend.make()
@@ -235,6 +269,43 @@ class TestSessionStoreContract:
             assert await reopened.load(8) == saved
         finally:
             await reopened.close()
+
+
+    async def test_every_backend_implements_every_port(self, store: SessionStore) -> None:
+        assert all(isinstance(store, port) for port in PORTS)
+
+    async def test_a_store_used_before_open_is_a_storage_error(self, backend: Backend) -> None:
+        with pytest.raises(StorageError):
+            await backend.make().load(1)
+
+    async def test_a_whole_turn_runs_under_the_chat_lock(self, store: SessionStore, other_store: SessionStore) -> None:
+        async with store.chat_lock(5), other_store.chat_lock(6):  # other chats are not held up
+            assert await store.load(5) is None
+            saved = await store.save(Session(chat_id=5, state="asking_risk"))
+            await other_store.save(Session(chat_id=6))
+        async with other_store.chat_lock(5):  # released
+            assert await other_store.load(5) == saved
+
+    async def test_usage_rides_along_with_a_save_and_not_with_a_conflict(self, store: SessionStore,
+                                                                          other_store: SessionStore,
+                                                                          clock: ManualClock) -> None:
+        started = UsageEvent("start", at=clock.now)
+        answered = UsageEvent("answer", "skills", "button", at=clock.now + 1)
+        saved = await store.save(Session(chat_id=3), [started])
+        with pytest.raises(VersionConflict):
+            await store.save(Session(chat_id=3), [UsageEvent("lost", at=clock.now)])
+        await store.save(replace(saved, state="asking_risk"), [answered])
+        finished = UsageEvent("result", "hybrid", seconds=42.5, at=clock.now + 2)
+        await other_store.record_usage([finished])
+        await other_store.record_usage([])
+        assert await other_store.usage_since(0) == [started, answered, finished]
+        assert await store.usage_since(clock.now + 1) == [answered, finished]
+
+    async def test_purge_drops_old_usage_too(self, store: SessionStore, clock: ManualClock) -> None:
+        old, new = UsageEvent("start", at=clock.now - 10), UsageEvent("start", at=clock.now)
+        await store.record_usage([old, new])
+        assert await store.purge_older_than(clock.now - 5) == 0
+        assert await store.usage_since(0) == [new]
 
 
 # -- SQLite specifics --------------------------------------------------------------------------
@@ -327,11 +398,6 @@ async def test_sqlite_unopenable_path_is_a_storage_error(tmp_path: Path) -> None
         await SqliteSessionStore(blocker / "sub" / "s.db").open()
 
 
-async def test_sqlite_store_used_before_open_is_a_storage_error(tmp_path: Path) -> None:
-    with pytest.raises(StorageError):
-        await SqliteSessionStore(tmp_path / "s.db").load(1)
-
-
 async def test_sqlite_malformed_answers_load_as_none(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     store = await _open(path)
@@ -395,3 +461,54 @@ async def test_concurrent_saves_share_transactions_and_keep_their_own_checks(tmp
     finally:
         await store.close()
         await other.close()
+
+
+# -- backend particulars -------------------------------------------------------------------------
+def test_only_postgres_has_the_poller_slot(tmp_path: Path) -> None:
+    """Polling is one process per bot: only a store several processes share needs the slot."""
+    assert isinstance(PostgresSessionStore("postgresql://nobody@127.0.0.1/none"), PollerSlot)
+    assert not isinstance(SqliteSessionStore(tmp_path / "s.db"), PollerSlot)
+    assert not isinstance(MemorySessionStore(), PollerSlot)
+
+
+async def test_memory_chat_lock_excludes_other_stores_per_chat() -> None:
+    """Stores sharing a MemoryDatabase wait for a chat another holds; other chats go on."""
+    database = MemoryDatabase()
+    one, two = MemorySessionStore(database), MemorySessionStore(database)
+    await one.open()
+    await two.open()
+    order: list[str] = []
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with one.chat_lock(7):
+            holding.set()
+            await release.wait()
+            await one.save(Session(chat_id=7))
+            order.append("first saved")
+
+    async def second() -> None:
+        await holding.wait()
+        async with two.chat_lock(8):
+            order.append("other chat")
+        waiting = asyncio.create_task(third())
+        await asyncio.sleep(0)
+        release.set()
+        await waiting
+
+    async def third() -> None:
+        async with two.chat_lock(7):
+            order.append("second got 7")
+            assert await two.load(7) is not None
+
+    await asyncio.gather(first(), second())
+    assert order == ["other chat", "first saved", "second got 7"]
+    assert len(database.locks) == 0
+
+
+async def test_memory_stores_keep_nothing_apart_from_their_database() -> None:
+    one, two = MemorySessionStore(), MemorySessionStore()
+    await one.open()
+    await two.open()
+    await one.save(Session(chat_id=1))
+    assert await two.load(1) is None

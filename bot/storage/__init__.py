@@ -1,3 +1,4 @@
-"""Session stores: the storage ports of :mod:`dialogs.storage`, on SQLite (aiosqlite, one process)
-and PostgreSQL (asyncpg, several workers). The composition root (:mod:`bot.wiring`) picks one from
-DATABASE_URL."""
+"""Session stores: the storage ports of :mod:`dialogs.storage`, in memory (tests, and a console that
+need not remember), on SQLite (aiosqlite, one process) and PostgreSQL (asyncpg, several workers;
+the only one with the optional poller slot). The composition root (:mod:`bot.wiring`) picks SQLite
+or PostgreSQL from DATABASE_URL."""
