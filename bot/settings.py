@@ -100,6 +100,10 @@ class Settings:
     #: Where validated content is kept between starts (None: load and validate it every time).
     content_cache_dir: Path | None = None
     flood_limits: FloodLimits = TELEGRAM_LIMITS
+    #: In polling mode, the port of the /metrics endpoint (0: off); webhook mode serves it on PORT.
+    metrics_port: int = 0
+    #: Where unhandled errors are reported (Sentry), scrubbed of what people wrote; "" for nowhere.
+    sentry_dsn: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> Settings:
@@ -139,6 +143,8 @@ class Settings:
             checkin_poll_seconds=_int(env, "CHECKIN_POLL_SECONDS", DEFAULT_CHECKIN_POLL_SECONDS, 1, 3600),
             console_language=(env.get("LC_ALL") or env.get("LANG") or "").strip(),
             admin_chat_ids=_chat_ids(env.get("ADMIN_CHAT_IDS", "")),
+            metrics_port=_int(env, "METRICS_PORT", 0, 0, 65535),
+            sentry_dsn=env.get("SENTRY_DSN", "").strip(),
             content_cache_dir=_cache_dir(env),
             flood_limits=FloodLimits(messages_per_second=overall, burst=overall, chat_messages_per_second=per_chat,
                                      chat_burst=max(TELEGRAM_LIMITS.chat_burst, per_chat)),
