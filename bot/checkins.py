@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from bot.metrics import Metrics
 from dialogs import analytics
 from dialogs.analytics import UsageEvent
 from dialogs.content import PATH_IDS
@@ -31,8 +32,10 @@ SendReply = Callable[[int, Reply], Awaitable[object]]
 
 
 async def run_checkins(service: DialogService, send: SendReply, poll_seconds: float, stop: asyncio.Event,
-                       clock: Callable[[], float] = time.time, per_second: float = CHECKINS_PER_SECOND) -> None:
-    """Send due check-ins until ``stop`` is set, at most ``per_second``."""
+                       clock: Callable[[], float] = time.time, per_second: float = CHECKINS_PER_SECOND,
+                       metrics: Metrics | None = None) -> None:
+    """Send due check-ins until ``stop`` is set, at most ``per_second``; each sent is counted in
+    ``metrics``."""
     gap = 1 / per_second
     while not stop.is_set():
         try:
@@ -48,6 +51,8 @@ async def run_checkins(service: DialogService, send: SendReply, poll_seconds: fl
                 session = await service.session(chat_id)
                 engine = service.engine_for(session.language if session else "")
                 await send(chat_id, engine.views.checkin(path_id))
+                if metrics is not None:
+                    metrics.checkins.inc()
                 await service.record(UsageEvent(analytics.CHECKIN_SENT, at=clock()))
                 logger.info("check-in sent")
             except Exception:  # noqa: BLE001 - one chat's failure must not stop the others

@@ -30,6 +30,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.aiohttp_request import RequestNotSent
 from bot.chat_lanes import BLOCKED_DESCRIPTION, ChatBlocked, ChatLanes
 from bot.flood_control import FloodControl
+from bot.metrics import NETWORK, Metrics, api_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,10 @@ class RetryingRequest(BaseRequest):
 
     def __init__(self, transport: BaseRequest, *, flood: FloodControl | None = None, max_attempts: int = MAX_ATTEMPTS,
                  sleep: Sleep = asyncio.sleep, on_unauthorized: Callable[[], None] | None = None,
-                 lanes: ChatLanes | None = None) -> None:
+                 lanes: ChatLanes | None = None, metrics: Metrics | None = None) -> None:
         self._transport = transport
+        #: Counts every attempt by method and outcome (Telegram counts each one too).
+        self._metrics = metrics
         #: Calls into one chat go out one at a time, none once the chat blocked the bot.
         self.lanes = lanes or ChatLanes()
         self._on_unauthorized = on_unauthorized
@@ -126,6 +129,8 @@ class RetryingRequest(BaseRequest):
             try:
                 code, payload = await self._transport.do_request(url, method, request_data, *args, **kwargs)
             except NetworkError as error:  # transport failures and timeouts only, at this level
+                if self._metrics is not None:
+                    self._metrics.api_call(api_method, NETWORK)
                 if last or (api_method in NOT_REPEATABLE and not isinstance(error, RequestNotSent)):
                     raise
                 delay = backoff_seconds(attempt)
@@ -133,6 +138,8 @@ class RetryingRequest(BaseRequest):
                 logger.warning("%s failed (%s); retrying in %.1f s", api_method, type(error).__name__, delay)
                 await self._sleep(delay)
                 continue
+            if self._metrics is not None:
+                self._metrics.api_call(api_method, api_outcome(code))
             if code == TOO_MANY_REQUESTS and refused < MAX_RATE_LIMITED:
                 # Telegram did not run the call: it waits and goes again, however many times it
                 # takes (a storm of 429s must not reach the person as an error).

@@ -20,7 +20,9 @@ from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.checkins import run_checkins
+from bot.error_reporting import init_error_reporting
 from bot.errors import TokenRejected
+from bot.metrics import start_metrics_server
 from bot.settings import Settings
 from bot.telegram_app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS
 from bot.wiring import Crossroads, build_crossroads
@@ -86,6 +88,7 @@ async def serve(settings: Settings, stop: asyncio.Event, **seams: Any) -> None:
     """Serve until ``stop`` is set; in-flight updates finish and the store closes cleanly.
     Raises :class:`TokenRejected` (after the same clean stop) when Telegram refuses the token.
     ``seams`` go to :func:`bot.wiring.build_crossroads`."""
+    init_error_reporting(settings)  # here, inside the running loop: the asyncio integration needs it
     rejected = asyncio.Event()
 
     def token_rejected() -> None:
@@ -112,7 +115,8 @@ async def _run(crossroads: Crossroads, stop: asyncio.Event) -> None:
     front_end = crossroads.front_end
     checkins = asyncio.create_task(run_checkins(
         service, lambda chat_id, reply: front_end.send_reply(application.bot, chat_id, reply),
-        settings.checkin_poll_seconds, stop, per_second=settings.flood_limits.messages_per_second * CHECKIN_SHARE))
+        settings.checkin_poll_seconds, stop, per_second=settings.flood_limits.messages_per_second * CHECKIN_SHARE,
+        metrics=crossroads.metrics))
     gc.freeze()  # start-up objects (content, machine, app) never need collecting again
     gc.enable()  # python -m bot starts with collections off (bot.__main__)
     try:
@@ -126,7 +130,7 @@ async def _run(crossroads: Crossroads, stop: asyncio.Event) -> None:
             server = start_webhook_server(
                 settings.webhook_listen, settings.port, urlsplit(settings.webhook_url).path,
                 application.bot, lambda update: _process_now(application, update), in_flight, secret,
-                lambda: _store_is_healthy(service),
+                lambda: _store_is_healthy(service), crossroads.metrics,
             )
             await application.bot.set_webhook(settings.webhook_url, secret_token=secret,
                                               allowed_updates=ALLOWED_UPDATES)
@@ -136,14 +140,24 @@ async def _run(crossroads: Crossroads, stop: asyncio.Event) -> None:
             await in_flight.wait_idle()
         else:
             assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT_SECONDS)
-            logger.info("Crossroads is ready (long polling)")
-            watch = asyncio.create_task(_watch_poller_slot(service, stop))
-            await stop.wait()
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
-            await application.updater.stop()
+            metrics_server = None
+            if settings.metrics_port:  # off by default: polling has no HTTP server of its own
+                metrics_server = await start_metrics_server(crossroads.metrics, settings.webhook_listen,
+                                                            settings.metrics_port)
+                logger.info("metrics at /metrics on port %d", settings.metrics_port)
+            try:
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES,
+                                                        timeout=POLL_TIMEOUT_SECONDS)
+                logger.info("Crossroads is ready (long polling)")
+                watch = asyncio.create_task(_watch_poller_slot(service, stop))
+                await stop.wait()
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
+                await application.updater.stop()
+            finally:
+                if metrics_server is not None:
+                    await metrics_server.cleanup()
         logger.info("stopping: finishing updates in flight")
     finally:
         stop.set()  # the check-in loop ends with the serving

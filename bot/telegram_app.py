@@ -47,12 +47,14 @@ def build_application(
         .base_file_url(f"{settings.api_url}/file/bot")
         .concurrent_updates(PerChatUpdateProcessor())
         .request(request or RetryingRequest(AiohttpRequest(CONNECTION_POOL_SIZE), flood=flood,
-                                            on_unauthorized=on_token_rejected, lanes=front_end.lanes))
+                                            on_unauthorized=on_token_rejected, lanes=front_end.lanes,
+                                            metrics=front_end.metrics))
         .get_updates_request(
             # Its own flood control: a 429 on sending does not stop the bot hearing from people.
             get_updates_request
             or RetryingRequest(AiohttpRequest(1, read_timeout=POLL_TIMEOUT_SECONDS + 10),
-                               flood=FloodControl(settings.flood_limits), on_unauthorized=on_token_rejected)
+                               flood=FloodControl(settings.flood_limits), on_unauthorized=on_token_rejected,
+                               metrics=front_end.metrics)
         )
         .build()
     )

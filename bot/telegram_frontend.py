@@ -35,6 +35,8 @@ from telegram.ext import (
 
 from bot.callback_codec import decode
 from bot.chat_lanes import ChatLanes
+from bot.error_reporting import report_update_error
+from bot.metrics import BUTTON, COMMAND, OTHER, TEXT, Metrics, understanding_outcome
 from bot.telegram_attachments import Attachments
 from bot.telegram_delivery import Delivery
 from bot.update_checks import update_problem
@@ -68,9 +70,12 @@ class TelegramFrontEnd:
     """Handlers for one Application over the opened dialog service."""
 
     def __init__(self, content: Content, service: DialogService, share_key: bytes = b"",
-                 lanes: ChatLanes | None = None) -> None:
+                 lanes: ChatLanes | None = None, metrics: Metrics | None = None) -> None:
         self._content = content
         self.service = service
+        #: What the handlers count (updates, replies, sessions, understanding), also passed to
+        #: the transports (bot.telegram_app); its own registry unless the root passes one.
+        self.metrics = metrics or Metrics()
         #: Chats whose person blocked the bot, until they unblock it, shared with the transport
         #: (which sends nothing into a blocked chat and learns of blocks from its 403s).
         self.lanes = lanes or ChatLanes()
@@ -133,55 +138,61 @@ class TelegramFrontEnd:
         message = update.effective_message
         assert message is not None and message.text is not None
         event = parse_input(message.text, context.bot.username)
-        payload = message.text.strip().partition(" ")[2].strip()
-        if event.kind is EventKind.START and payload:  # a deep link: someone's shared result
-            answers = self.attachments.shared_answers(payload)
-            event = Event(EventKind.SHARED, answers=answers or ())
-        event = replace(event, language=self._language(update))
-        await self._handle(context, message.chat_id, event, pressed_message_id=None, update_id=update.update_id)
+        with self.metrics.handling(TEXT if event.kind is EventKind.TEXT else COMMAND):
+            payload = message.text.strip().partition(" ")[2].strip()
+            if event.kind is EventKind.START and payload:  # a deep link: someone's shared result
+                answers = self.attachments.shared_answers(payload)
+                event = Event(EventKind.SHARED, answers=answers or ())
+            event = replace(event, language=self._language(update))
+            await self._handle(context, message.chat_id, event, pressed_message_id=None, update_id=update.update_id)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An inline button press: answered promptly, checked against the session."""
         query = update.callback_query
         assert query is not None
-        message = query.message
-        event = decode(query.data)
-        if event is None or message is None or message.chat.type != "private":
-            await self._answer(query, self._engine(update).content.texts["invalid_button"])
-            return
-        event = replace(event, language=self._language(update))
-        await self._handle(context, message.chat.id, event, pressed_message_id=message.message_id, query=query,
-                           update_id=update.update_id)
+        with self.metrics.handling(BUTTON):  # the time from the tap to the next question sent
+            message = query.message
+            event = decode(query.data)
+            if event is None or message is None or message.chat.type != "private":
+                await self._answer(query, self._engine(update).content.texts["invalid_button"])
+                return
+            event = replace(event, language=self._language(update))
+            await self._handle(context, message.chat.id, event, pressed_message_id=message.message_id, query=query,
+                               update_id=update.update_id)
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos and the like."""
         chat = update.effective_chat
         assert chat is not None
-        await self.attachments.delivered(chat.id)
-        if not self.lanes.is_blocked(chat.id):
-            await self.send_reply(context.bot, chat.id, self._reply("unsupported_message", update))
+        with self.metrics.handling(OTHER):
+            await self.attachments.delivered(chat.id)
+            if not self.lanes.is_blocked(chat.id):
+                await self.send_reply(context.bot, chat.id, self._reply("unsupported_message", update))
 
     async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Commands in groups and channels: the quiz is private."""
         chat, message = update.effective_chat, update.effective_message
         assert chat is not None and message is not None
-        _, _, mention = (message.text or "").split(" ", 1)[0].partition("@")
-        if mention and mention.casefold() != (context.bot.username or "").casefold():
-            return  # a command for another bot in the same group
-        await self.send_reply(context.bot, chat.id, self._reply("private_only", update))
+        with self.metrics.handling(OTHER):
+            _, _, mention = (message.text or "").split(" ", 1)[0].partition("@")
+            if mention and mention.casefold() != (context.bot.username or "").casefold():
+                return  # a command for another bot in the same group
+            await self.send_reply(context.bot, chat.id, self._reply("private_only", update))
 
     async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The person blocked or unblocked the bot: stop or resume writing to them."""
         change = update.my_chat_member
         assert change is not None
-        if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            self.lanes.block(change.chat.id)
-            logger.info("the person blocked the bot")
-        else:
-            self.lanes.unblock(change.chat.id)
+        with self.metrics.handling(OTHER):
+            if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+                self.lanes.block(change.chat.id)
+                logger.info("the person blocked the bot")
+            else:
+                self.lanes.unblock(change.chat.id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log the failure and apologise to the person, if there is one."""
+        """Log the failure, apologise to the person, if there is one, and report it (kind and
+        dialog state only)."""
         chat = update.effective_chat if isinstance(update, Update) else None
         if isinstance(context.error, InvalidToken):
             logger.warning("an update was dropped: Telegram no longer accepts the bot token")  # serve() stops
@@ -197,6 +208,7 @@ class TelegramFrontEnd:
                 await self.send_reply(context.bot, chat.id, self._reply("internal_error", update))
             except Exception:  # noqa: BLE001 - the apology is best effort
                 logger.warning("could not send the error apology")
+        await report_update_error(context.error, update, self.service)  # to Sentry, if SENTRY_DSN is set
 
     def _reply(self, key: str, update: object) -> Reply:
         return self._engine(update).views.text(key)
@@ -227,11 +239,26 @@ class TelegramFrontEnd:
                 # Another process changed the session meanwhile and the verdict with it: the
                 # press was already answered, so the notice goes into the chat instead.
                 outcome = replace(outcome, replies=(Reply((Span(outcome.notice),)), *outcome.replies))
+            self._count(event, outcome)
             await self.delivery.deliver(context.bot, chat_id, outcome, pressed_message_id)
+            self.metrics.replies.inc(len(outcome.replies))
         finally:
             if answering is not None:
                 await answering
         _log_event(event, outcome, started)
+
+    def _count(self, event: Event, outcome: Outcome) -> None:
+        """Sessions started and finished, and what became of a typed message, from what the
+        service committed (its usage events; a replayed update carries none)."""
+        self.metrics.usage(outcome.usage)
+        if event.kind is not EventKind.TEXT:
+            return
+        engine = self.service.engine_for(outcome.session.language)
+        question = engine.current_question(outcome.session)
+        asked_back = question is not None and engine.views.hint(question) in outcome.replies
+        understood = understanding_outcome(outcome.usage, asked_back)
+        if understood is not None:
+            self.metrics.understood(understood)
 
     @staticmethod
     async def _answer(query: CallbackQuery, notice: str | None = None) -> None:
@@ -243,4 +270,6 @@ class TelegramFrontEnd:
 
     async def send_reply(self, bot: Bot, chat_id: int, reply: Reply, language: str = "") -> int | None:
         """Send a reply outside an update (a check-in); the id of its last message."""
-        return await self.delivery.send_reply(bot, chat_id, reply, language)
+        message_id = await self.delivery.send_reply(bot, chat_id, reply, language)
+        self.metrics.replies.inc()
+        return message_id

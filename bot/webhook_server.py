@@ -2,6 +2,7 @@
 
 POST <webhook path>  an update from Telegram; 403 unless X-Telegram-Bot-Api-Secret-Token matches,
                      400 (and one warning line) unless it is a well-formed update
+GET  /metrics        the application's metrics, Prometheus' text format (bot.metrics)
 GET  /healthz        200 when the session store can write, 503 otherwise; its JSON body also
                      carries Telegram's last webhook delivery error (getWebhookInfo), which
                      never fails the check
@@ -23,11 +24,14 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
+from typing import Any
 
 import tornado.httpserver
 import tornado.web
+from prometheus_client import CONTENT_TYPE_LATEST
 from telegram import Bot, Update
 
+from bot.metrics import METRICS_PATH, Metrics
 from bot.update_checks import update_problem
 
 logger = logging.getLogger(__name__)
@@ -163,17 +167,31 @@ class _HealthHandler(tornado.web.RequestHandler):
         self.finish(json.dumps({"status": "ok" if healthy else "unavailable", "webhook": webhook}))
 
 
+class _MetricsHandler(tornado.web.RequestHandler):
+    """The application's metrics for Prometheus to scrape."""
+
+    def initialize(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def get(self) -> None:
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.finish(self._metrics.exposition())
+
+
 def start_webhook_server(
     listen: str, port: int, path: str, bot: Bot, process: ProcessUpdate, in_flight: InFlight, secret: str,
-    health: HealthCheck,
+    health: HealthCheck, metrics: Metrics | None = None,
 ) -> tornado.httpserver.HTTPServer:
     """Start listening; returns the server so that the caller can stop it (then wait for
-    ``in_flight`` to drain)."""
+    ``in_flight`` to drain). ``metrics``, when given, is served at /metrics."""
     route = "/" + path.strip("/")
+    extra: list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = (
+        [(METRICS_PATH, _MetricsHandler, {"metrics": metrics})] if metrics is not None else [])
     application = tornado.web.Application(
         [
             (HEALTH_PATH, _HealthHandler, {"check": health, "bot": bot}),
             (route, _UpdateHandler, {"bot": bot, "process": process, "in_flight": in_flight, "secret": secret}),
+            *extra,
         ],
         log_function=lambda handler: None,
     )

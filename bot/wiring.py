@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.content_files.cache import load_languages_cached
 from bot.errors import ConfigError
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.storage.sqlite import SqliteSessionStore
 from dialogs.content import DEFAULT_LANGUAGE, Content
@@ -72,6 +73,8 @@ class Crossroads:
     front_end: TelegramFrontEnd | None = None
     #: python-telegram-bot's Application (None for the console).
     application: Application[Any, Any, Any, Any, Any, Any] | None = None
+    #: This application's metrics, in its own registry (served at /metrics by bot.serving).
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def telegram(self) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -122,14 +125,15 @@ async def build_crossroads(
     from bot.telegram_app import build_application
     from bot.telegram_frontend import TelegramFrontEnd
 
-    front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], service, share_key(settings.token))
+    metrics = Metrics()
+    front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], service, share_key(settings.token), metrics=metrics)
     from bot.flood_control import SharedBudget
 
     # Workers sharing a database share the bot's flood budget through it (one token, one budget).
     shared = store if settings.postgres_url and isinstance(store, SharedBudget) else None
     application = build_application(settings, front_end, request=transport, get_updates_request=updates_transport,
                                     on_token_rejected=on_token_rejected, shared_budget=shared)
-    return Crossroads(settings, service, front_end, application)
+    return Crossroads(settings, service, front_end, application, metrics)
 
 
 async def _claim_polling(store: SessionStore) -> None:

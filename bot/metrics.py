@@ -1,0 +1,151 @@
+"""Operational metrics in Prometheus' text format, one registry per application.
+
+:class:`Metrics` is built by the composition root (:func:`bot.wiring.build_crossroads`) and handed
+to whatever counts: the front end (updates, replies, sessions, understanding), the transport (Bot
+API calls) and the check-in loop. Nothing registers in prometheus_client's global default
+registry, so two applications in one process (the tests, the benchmark) never share counters.
+
+Label values come only from fixed vocabularies (update kinds, API outcomes, understanding
+outcomes, Bot API method names, path ids): never a chat id, a user id or anything a person wrote.
+
+Served at ``GET /metrics``: by the webhook server on its port (:mod:`bot.webhook_server`), and in
+polling mode by :func:`start_metrics_server` on METRICS_PORT when it is set (:mod:`bot.serving`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from dialogs import analytics
+from dialogs.analytics import UsageEvent
+from dialogs.content import PATH_IDS
+
+METRICS_PATH = "/metrics"
+TEXT, BUTTON, COMMAND, OTHER = "text", "button", "command", "other"
+UPDATE_KINDS = (TEXT, BUTTON, COMMAND, OTHER)
+OK, RATE_LIMITED, CLIENT_ERROR, SERVER_ERROR, NETWORK = "ok", "429", "4xx", "5xx", "network"
+API_OUTCOMES = (OK, RATE_LIMITED, CLIENT_ERROR, SERVER_ERROR, NETWORK)
+#: What became of a typed message while a question was asked: read as an answer, answered with
+#: "Did you mean ...?", or not understood and the question asked again.
+TAKEN, OFFERED, ASKED_BACK = "taken", "offered", "asked_back"
+UNDERSTANDING_OUTCOMES = (TAKEN, OFFERED, ASKED_BACK)
+#: A Bot API method name as the URL ends (sendMessage); anything else is counted as "other".
+_METHOD_NAME = re.compile(r"[A-Za-z]{1,64}")
+#: Handling an update takes milliseconds (a commit and a send or two), seconds when Telegram
+#: asks the bot to wait (429) or the database is slow.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def api_outcome(status: int) -> str:
+    """The outcome label of a Bot API answer's HTTP status."""
+    if status == 429:
+        return RATE_LIMITED
+    if status >= 500:
+        return SERVER_ERROR
+    if status >= 400:
+        return CLIENT_ERROR
+    return OK
+
+
+def method_label(method: str) -> str:
+    """A Bot API method name, or "other" for anything that does not look like one."""
+    return method if _METHOD_NAME.fullmatch(method) else OTHER
+
+
+class Metrics:
+    """Every metric of one application, in its own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self.updates = Counter("crossroads_updates", "Updates handled, by kind.", ["kind"], registry=registry)
+        self.update_seconds = Histogram(
+            "crossroads_update_handling_seconds",
+            "Time to handle an update, by kind (for buttons: from the tap to the next question sent).",
+            ["kind"], buckets=LATENCY_BUCKETS, registry=registry)
+        self.in_flight = Gauge("crossroads_updates_in_flight", "Updates being handled now.", registry=registry)
+        self.replies = Counter("crossroads_replies_sent", "Replies sent (a reply is one or more messages).",
+                               registry=registry)
+        self.api_calls = Counter("crossroads_bot_api_calls", "Bot API requests sent (each attempt), by method "
+                                 "and outcome.", ["method", "outcome"], registry=registry)
+        self.sessions_started = Counter("crossroads_sessions_started", "Quizzes begun.", registry=registry)
+        self.sessions_finished = Counter("crossroads_sessions_finished", "Quizzes completed, by recommended path.",
+                                         ["path"], registry=registry)
+        self.understanding = Counter("crossroads_understanding", "Typed messages while a question was asked, by "
+                                     "what became of them.", ["outcome"], registry=registry)
+        self.checkins = Counter("crossroads_checkins_sent", "Two-week check-ins sent.", registry=registry)
+        for kind in UPDATE_KINDS:  # every series present from the start, at zero
+            self.updates.labels(kind)
+            self.update_seconds.labels(kind)
+        for outcome in UNDERSTANDING_OUTCOMES:
+            self.understanding.labels(outcome)
+
+    @contextmanager
+    def handling(self, kind: str) -> Iterator[None]:
+        """Count one update of ``kind`` (one of UPDATE_KINDS), in flight while the block runs."""
+        assert kind in UPDATE_KINDS, kind
+        started = time.perf_counter()
+        self.in_flight.inc()
+        try:
+            yield
+        finally:
+            self.in_flight.dec()
+            self.updates.labels(kind).inc()
+            self.update_seconds.labels(kind).observe(time.perf_counter() - started)
+
+    def api_call(self, method: str, outcome: str) -> None:
+        """One Bot API request and its outcome (one of API_OUTCOMES)."""
+        assert outcome in API_OUTCOMES, outcome
+        self.api_calls.labels(method_label(method), outcome).inc()
+
+    def usage(self, events: Iterable[UsageEvent]) -> None:
+        """Sessions started and finished, from a committed turn's usage events."""
+        for event in events:
+            if event.kind == analytics.STARTED:
+                self.sessions_started.inc()
+            elif event.kind == analytics.RESULT:
+                self.sessions_finished.labels(event.detail if event.detail in PATH_IDS else OTHER).inc()
+
+    def understood(self, outcome: str) -> None:
+        """What became of one typed message (one of UNDERSTANDING_OUTCOMES)."""
+        assert outcome in UNDERSTANDING_OUTCOMES, outcome
+        self.understanding.labels(outcome).inc()
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)
+
+
+def understanding_outcome(events: Iterable[UsageEvent], asked_back: bool) -> str | None:
+    """What became of a typed message, from its turn's usage events (an answer taken, "Did you
+    mean" offered) or, failing those, whether the question was asked back; None otherwise."""
+    events = list(events)
+    if any(event.kind == analytics.ANSWERED and event.how != analytics.BUTTON for event in events):
+        return TAKEN
+    if any(event.kind == analytics.SUGGESTED for event in events):
+        return OFFERED
+    return ASKED_BACK if asked_back else None
+
+
+async def start_metrics_server(metrics: Metrics, host: str, port: int) -> web.AppRunner:
+    """Serve ``GET /metrics`` on ``host:port`` (polling mode); stop it with ``runner.cleanup()``."""
+
+    async def scrape(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    application = web.Application()
+    application.router.add_get(METRICS_PATH, scrape)
+    runner = web.AppRunner(application, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
