@@ -38,6 +38,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     tools.add_parser("diagram", help="print the dialog machine as a Mermaid diagram")
     stats = tools.add_parser("stats", help="the funnel and outcomes from the anonymous event log")
     stats.add_argument("--days", type=int, default=None, help="one window of N days (default: 7 and 30)")
+    stats.add_argument("--csv", action="store_true",
+                       help="write CSV to stdout instead: one table with the columns section, days, subject, "
+                            "measure, value; sections funnel, question (subject: question id), outcome (subject: "
+                            "path) and verdict (subject: recommended path; votes, agreed, agreement_rate, "
+                            "instead:<path>); rates as fractions")
     train = tools.add_parser("train", help="train the understanding models (content/nlu/<language>.json)")
     train.add_argument("languages", nargs="*", help="only these languages (default: all)")
     tools.add_parser("eval", help="the understanding figures per language (python -m bot eval --help)",
@@ -66,17 +71,22 @@ async def _console(settings: Settings, language: str, announce: bool) -> int:
         await shut_down(crossroads)
 
 
-async def print_stats(settings: Settings, days: int | None) -> int:
-    """`python -m bot stats`: the figures for 7 and 30 days (or N), from the configured store."""
+async def print_stats(settings: Settings, days: int | None, as_csv: bool = False) -> int:
+    """`python -m bot stats`: the figures for 7 and 30 days (or N), from the configured store,
+    as text or (``--csv``) as one CSV table."""
     from bot.content_files.loader import load_content
     from bot.wiring import open_store
-    from dialogs.operator_report import DEFAULT_WINDOWS, collect, format_figures
+    from dialogs.operator_report import DEFAULT_WINDOWS, collect, format_figures, write_csv
 
     content = load_content(settings.content_dir)
     store = await open_store(settings)
     try:
         windows = (days,) if days else DEFAULT_WINDOWS
-        for window in await collect(store, [q.id for q in content.questions], windows):
+        figures = await collect(store, [q.id for q in content.questions], windows)
+        if as_csv:
+            write_csv(figures, sys.stdout)
+            return 0
+        for window in figures:
             print(format_figures(content, window))
             print()
     finally:
@@ -133,7 +143,7 @@ def _main(argv: list[str] | None) -> int:
         if args.tool == "diagram":
             return diagram(settings)
         if args.tool == "stats":
-            return asyncio.run(print_stats(settings, args.days))
+            return asyncio.run(print_stats(settings, args.days, args.csv))
         if args.webhook and not (settings.token and settings.webhook_url):
             raise ConfigError("--webhook needs TELEGRAM_BOT_TOKEN and WEBHOOK_URL")
         console = args.console or not settings.token

@@ -15,6 +15,7 @@ Format (version 1), fields separated by ':':
     1s                                    start (continue, or show the result again)
     1r                                    restart
     1x:<generation>                       forget: delete everything (the confirmation's button)
+    1v:<generation>:<choice>              "Does this feel right?": agree, disagree or a path
 Anything else, including data from an older format, decodes to None.
 """
 
@@ -45,6 +46,8 @@ def encode(event: Event) -> str:
         data = f"{VERSION}c:{event.generation}:{event.question}"
     elif kind is EventKind.REOPEN:
         data = f"{VERSION}f:{event.generation}:{event.question}"
+    elif kind is EventKind.VERDICT:
+        data = f"{VERSION}v:{event.generation}:{event.option}"
     elif kind is EventKind.FORGET and event.generation is not None:
         data = f"{VERSION}x:{event.generation}"
     elif kind is EventKind.EXPLAIN:
@@ -83,6 +86,11 @@ def decode(data: object) -> Event | None:
         if generation is None or not (_ID.fullmatch(fields[1]) and _ID.fullmatch(fields[2])):
             return None
         return Event(EventKind.ANSWER, question=fields[1], option=fields[2], generation=generation, via_button=True)
+    if tag == "v" and len(fields) == 2:
+        generation = _generation(fields[0])
+        if generation is None or not _ID.fullmatch(fields[1]):
+            return None
+        return Event(EventKind.VERDICT, option=fields[1], generation=generation, via_button=True)
     if tag in _QUESTION_KINDS and len(fields) == 2:
         generation = _generation(fields[0])
         if generation is None or not _ID.fullmatch(fields[1]):

@@ -38,12 +38,15 @@ class Command:
     in_menu: bool = True
     #: Only for the operator's chats (ADMIN_CHAT_IDS); everyone else is told it is unknown.
     admin_only: bool = False
+    #: Said in plain words too (its catalogue ``phrases`` must not be empty); False for a
+    #: button's typed form only.
+    has_words: bool = True
 
     @property
     def is_machine_trigger(self) -> bool:
         """Commands that move through the dialog machine (the others never change state)."""
         return self.info_text is None and self.kind not in (EventKind.FORGET, EventKind.LANGUAGE, EventKind.STATS,
-                                                            EventKind.WHATIF)
+                                                            EventKind.WHATIF, EventKind.VERDICT)
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -61,6 +64,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("privacy", EventKind.PRIVACY, info_text="privacy"),
     Command("forget", EventKind.FORGET),
     Command("stats", EventKind.STATS, in_menu=False, admin_only=True),
+    # The result's "Does this feel right?" buttons, typed (the console's shortcuts: /verdict yes,
+    # no, or a path); no plain words, so that "not really" stays an answer mid-quiz.
+    Command("verdict", EventKind.VERDICT, takes_argument=True, in_menu=False, has_words=False),
 )
 COMMANDS_BY_NAME: Mapping[str, Command] = MappingProxyType({command.name: command for command in COMMANDS})
 COMMANDS_BY_KIND: Mapping[EventKind, Command] = MappingProxyType({command.kind: command for command in COMMANDS})

@@ -205,7 +205,7 @@ class Turn:
             self._log(analytics.RESULT, result.recommended, seconds=seconds)
         flip = None if result.all_unsure else smallest_change(self._content, self.answers)
         outlook = unsure_outlook(self._content, self.answers) if result.unsure else None
-        self._say(self._views.result(result, flip, outlook, self.answers))
+        self._say(self._views.result(result, flip, outlook, self.answers, self.generation))
 
     def show_why(self) -> None:
         self._say(self._views.why(score(self._content, self.answers)))
@@ -399,6 +399,7 @@ class DialogEngine:
             EventKind.CHAT: self._chat,
             EventKind.REOPEN: self._reopen,
             EventKind.CORRECT: self._correct,
+            EventKind.VERDICT: self._verdict,
         })
 
     def _forget(self, session: Session, event: Event, now: float) -> Outcome:
@@ -469,6 +470,48 @@ class DialogEngine:
             return replace(again, changed=True, usage=(*back.usage, *again.usage))
         return replace(again, changed=True, closed_prompt=None, usage=(*back.usage, *again.usage))
 
+    def _verdict_choice(self, event: Event) -> str:
+        """What a vote says: agree, disagree, a path id, or '' (a typed /verdict that says none)."""
+        if event.via_button:
+            return event.option
+        text = event.text.strip().casefold()
+        if text in ("yes", analytics.AGREE):
+            return analytics.AGREE
+        if text in ("no", analytics.DISAGREE):
+            return analytics.DISAGREE
+        return self.path_id(text) if text else ""
+
+    def _verdict(self, session: Session, event: Event, now: float) -> Outcome:
+        """ "Does this feel right?": agree, or "Not really" (then which path instead). The vote is
+        logged anonymously; a changed vote retracts the earlier one (see dialogs.analytics)."""
+        if event.via_button and event.generation != session.generation:
+            return Outcome(session, notice=self.content.texts["stale_button"])
+        if len(session.answers) < len(self.content.questions):
+            return Outcome(session, (self.views.text("result_not_ready"), *self._where(session)))
+        result = score(self.content, session.answers)
+        if result.all_unsure:
+            return Outcome(session, (self.views.not_enough(),))
+        recommended, choice = result.recommended, self._verdict_choice(event)
+        if choice == recommended:
+            choice = analytics.AGREE
+        if choice not in (analytics.AGREE, analytics.DISAGREE, *PATH_IDS):
+            if event.via_button:
+                return Outcome(session, notice=self.content.texts["invalid_button"])
+            return Outcome(session, (self.views.verdict_prompt(session.generation),))
+        vote = (recommended, choice)
+        usage: tuple[UsageEvent, ...] = ()
+        if vote != session.verdict:
+            retracted = (UsageEvent(analytics.VERDICT_RETRACTED, *session.verdict, at=now),) if session.verdict else ()
+            usage = (*retracted, UsageEvent(analytics.VERDICT, recommended, choice, at=now))
+        changed = vote != session.verdict
+        session = replace(session, verdict=vote) if changed else session
+        if choice == analytics.DISAGREE:
+            return Outcome(session, (self.views.verdict_paths(recommended, session.generation),), changed, usage=usage)
+        noted = self.views.verdict_noted(recommended, choice)
+        if event.via_button:
+            return Outcome(session, changed=changed, notice=noted, usage=usage)
+        return Outcome(session, (self.views.text_reply(noted),), changed, usage=usage)
+
     def _turn(self, session: Session, event: Event, now: float) -> Outcome:
         """One trigger of the dialog machine, then the answers the person already stated."""
         turn = Turn(self, session, event, now)
@@ -490,8 +533,10 @@ class DialogEngine:
                                  key=lambda item: order.get(item[0], 0)))
         changed = (turn.state, answers, turn.generation, prefilled) != (
             session.state, session.answers, session.generation, session.prefilled)
+        # A new quiz is a new ballot for "Does this feel right?".
+        verdict = session.verdict if turn.generation == session.generation else None
         new_session = replace(session, state=turn.state, answers=answers, generation=turn.generation,
-                              started_at=turn.started_at, prefilled=prefilled) if changed else session
+                              started_at=turn.started_at, prefilled=prefilled, verdict=verdict) if changed else session
         return Outcome(new_session, tuple(turn.replies), changed, turn.closed_prompt, turn.notice,
                        checkin=turn.checkin, usage=tuple(turn.usage))
 

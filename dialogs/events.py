@@ -39,6 +39,9 @@ class EventKind(str, Enum):
     HINT = "hint"
     #: "No, I meant ...": go back one answer and read ``text`` as the answer instead.
     CORRECT = "correct"
+    #: "Does this feel right?" under the result (``option``, or typed ``text``: agree, disagree
+    #: or the path that feels right instead).
+    VERDICT = "verdict"
     UNKNOWN = "unknown"
 
 

@@ -62,3 +62,7 @@ class Session:
     #: Answers to later questions already stated in a message ("I'm a teacher with Sundays
     #: free"), in question order: each is taken when the quiz reaches its question.
     prefilled: tuple[Answer, ...] = ()
+    #: This quiz's answer to "Does this feel right?" (recommended path, vote; see
+    #: :mod:`dialogs.analytics`), so that a later vote retracts it in the anonymous log. A new
+    #: quiz (generation) starts without one.
+    verdict: tuple[str, str] | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from dialogs.analytics import AGREE, DISAGREE
 from dialogs.commands import COMMANDS
 from dialogs.content import PATH_IDS, Content, Option, Question
 from dialogs.events import Event, EventKind
@@ -26,6 +27,11 @@ class Views:
     def text(self, key: str, **values: object) -> Reply:
         """A plain informational reply from texts.yaml."""
         return Reply((Span(self._texts.render(key, **values)),))
+
+    @staticmethod
+    def text_reply(text: str) -> Reply:
+        """An already rendered text as a plain reply."""
+        return Reply((Span(text),))
 
     def info(self, key: str, **values: object) -> Reply:
         """An informational command's reply; /help lists the registry's menu commands."""
@@ -161,6 +167,33 @@ class Views:
             (self._result_button("button_explain_menu", EventKind.EXPLAIN, "/explain"), self._restart_button()),
         )
 
+    # -- "Does this feel right?" -------------------------------------------------------------
+    def _verdict_button(self, label: str, choice: str, generation: int, shortcut: str) -> Button:
+        event = Event(EventKind.VERDICT, option=choice, generation=generation, via_button=True)
+        return Button(label, event, shortcut=f"/verdict {shortcut}")
+
+    def verdict_row(self, generation: int) -> tuple[Button, ...]:
+        """ "Feels right" / "Not really" under a result, for this quiz."""
+        return (self._verdict_button(self._texts["button_verdict_yes"], AGREE, generation, "yes"),
+                self._verdict_button(self._texts["button_verdict_no"], DISAGREE, generation, "no"))
+
+    def verdict_prompt(self, generation: int) -> Reply:
+        """ "Does this result feel right?" on its own (a /verdict that said neither)."""
+        return Reply((Span(self._texts["verdict_prompt"]),), (self.verdict_row(generation),), Role.INFO)
+
+    def verdict_paths(self, recommended: str, generation: int) -> Reply:
+        """After "Not really": which path feels right instead (one button per other path)."""
+        rows = tuple((self._verdict_button(path.name, path.id, generation, path.id),)
+                     for path in self._content.paths.values() if path.id != recommended)
+        text = self._texts.render("verdict_which", path=self._path_name(recommended))
+        return Reply((Span(text),), rows, Role.INFO)
+
+    def verdict_noted(self, recommended: str, choice: str) -> str:
+        """What a vote says back (a button's toast): the vote as it now stands."""
+        if choice == AGREE:
+            return self._texts.render("verdict_agreed", path=self._path_name(recommended))
+        return self._texts.render("verdict_instead", path=self._path_name(choice), recommended=self._path_name(recommended))
+
     def _clarity(self, result: Result) -> str:
         if result.runner_up is None or result.margin is None:
             return self._texts["result_alone"]
@@ -227,9 +260,10 @@ class Views:
         )
 
     def result(self, result: Result, flip: Flip | None = None, outlook: UnsureOutlook | None = None,
-               answers: Sequence[Answer] = ()) -> Reply:
+               answers: Sequence[Answer] = (), generation: int | None = None) -> Reply:
         """One phone screen: the headline, how clear it is, the scores as bars, what decided it,
-        what would change it, then the article's words collapsed, then the buttons."""
+        what would change it, then the article's words collapsed, then the buttons (with
+        "Does this feel right?" for the person's own quiz: ``generation``)."""
         if result.all_unsure:
             return self.not_enough()
         best = self._path_name(result.recommended)
@@ -254,7 +288,10 @@ class Views:
         if outlook is None or outlook.changer is None:  # else the unsure line already says what would
             spans.append(Span("\n" + self._flip_line(flip) + "\n"))
         spans.extend(self._quotes(result_excerpts(self._content, result), Style.EXPANDABLE_QUOTE))
-        return Reply(tuple(spans), self.result_buttons(answers), Role.RESULT, card=self.card(result))
+        buttons = self.result_buttons(answers)
+        if generation is not None:
+            buttons = (*buttons, self.verdict_row(generation))
+        return Reply(tuple(spans), buttons, Role.RESULT, card=self.card(result))
 
     def not_enough(self) -> Reply:
         """Every answer was "Not sure": say so honestly and offer to start over."""

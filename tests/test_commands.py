@@ -37,7 +37,7 @@ def test_every_command_is_covered() -> None:
         "explain": EventKind.EXPLAIN, "why": EventKind.WHY, "help": EventKind.HELP,
         "privacy": EventKind.PRIVACY, "forget": EventKind.FORGET, "plan": EventKind.PLAN,
         "change": EventKind.CHANGE, "remind": EventKind.REMIND, "language": EventKind.LANGUAGE, "stats": EventKind.STATS,
-        "whatif": EventKind.WHATIF,
+        "whatif": EventKind.WHATIF, "verdict": EventKind.VERDICT,
     }
 
 

@@ -27,7 +27,7 @@ def read_commands(reader: CatalogueReader, questions: tuple[Question, ...]) -> M
     for command in COMMANDS:
         key = f"commands.{command.name}"
         entry = file.mapping(section[command.name], key)
-        phrases = reader.phrases(entry, key)
+        phrases = reader.phrases(entry, key, allow_empty=not command.has_words)
         for index, phrase in enumerate(phrases):
             normal = reader.key(phrase)
             if normal in answer_words:

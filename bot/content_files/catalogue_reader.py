@@ -63,9 +63,10 @@ class CatalogueReader:
             raise self.file.fail(f"{key}.label", f"{label!r} starts with the navigation word {first_word!r}")
         return label
 
-    def phrases(self, entry: Mapping[str, Any], key: str, field: str = "phrases") -> tuple[str, ...]:
+    def phrases(self, entry: Mapping[str, Any], key: str, field: str = "phrases",
+                allow_empty: bool = False) -> tuple[str, ...]:
         """The list ``field`` of phrases a person may type; each must have words."""
-        phrases = self.file.strings(entry, field, key)
+        phrases = self.file.strings(entry, field, key, allow_empty)
         for index, phrase in enumerate(phrases):
             if not self.key(phrase):
                 raise self.file.fail(f"{key}.{field}[{index}]", f"{phrase!r} has no words")

@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
-from bot.storage.sqlite import decode_answers, decode_prefilled, encode_answers
+from bot.storage.sqlite import decode_answers, decode_prefilled, decode_verdict, encode_answers
 from dialogs.analytics import UsageEvent
 from dialogs.errors import StorageError, VersionConflict
 from dialogs.session import Session
@@ -349,13 +349,13 @@ class PostgresSessionStore:
         return Session(
             chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3], version=row[4],
             prompt_message_id=row[5], created_at=row[6], updated_at=row[7], language=row[8], started_at=row[9],
-            last_event_id=row[10], prefilled=decode_prefilled(row[2]),
+            last_event_id=row[10], prefilled=decode_prefilled(row[2]), verdict=decode_verdict(row[2]),
         )
 
     async def save(self, session: Session, usage: Sequence[UsageEvent] = ()) -> Session:
         """Compare-and-set write (with its usage events, in one transaction), committed before returning."""
         now = self._clock()
-        answers = encode_answers(session.answers, session.prefilled)
+        answers = encode_answers(session.answers, session.prefilled, session.verdict)
         async with self._connection() as db:
             transaction = db.transaction()
             if usage:
@@ -386,7 +386,7 @@ class PostgresSessionStore:
             chat_id=session.chat_id, state=session.state, answers=session.answers, generation=session.generation,
             version=session.version + 1, prompt_message_id=session.prompt_message_id,
             created_at=created, updated_at=now, language=session.language, started_at=session.started_at,
-            last_event_id=session.last_event_id, prefilled=session.prefilled,
+            last_event_id=session.last_event_id, prefilled=session.prefilled, verdict=session.verdict,
         )
 
     async def record_usage(self, usage: Sequence[UsageEvent]) -> None:

@@ -83,13 +83,18 @@ def _usage_row(event: UsageEvent) -> tuple[float, str, str, str, float | None]:
     return (event.at, event.kind, event.detail, event.how, event.seconds)
 
 
-def encode_answers(answers: Sequence[Answer], prefilled: Sequence[Answer] = ()) -> str:
+def encode_answers(answers: Sequence[Answer], prefilled: Sequence[Answer] = (),
+                   verdict: tuple[str, str] | None = None) -> str:
     """Answers as compact JSON: [["skills","generalist"], ...]; with answers stated ahead of their
-    question, {"a": [...], "p": [...]} (the same column: no migration, older rows still read)."""
+    question, {"a": [...], "p": [...]}, and with the quiz's "Does this feel right?" vote, "v":
+    [path, vote] (the same column: no migration, older rows still read)."""
     given = [list(answer) for answer in answers]
-    if not prefilled:
+    if not prefilled and not verdict:
         return json.dumps(given, separators=(",", ":"))
-    return json.dumps({"a": given, "p": [list(answer) for answer in prefilled]}, separators=(",", ":"))
+    document: dict[str, object] = {"a": given, "p": [list(answer) for answer in prefilled]}
+    if verdict:
+        document["v"] = list(verdict)
+    return json.dumps(document, separators=(",", ":"))
 
 
 def _pairs(items: object) -> tuple[Answer, ...]:
@@ -114,6 +119,16 @@ def decode_prefilled(raw: str) -> tuple[Answer, ...]:
         return _pairs(items["p"]) if isinstance(items, dict) else ()
     except (ValueError, TypeError, KeyError):
         return ()
+
+
+def decode_verdict(raw: str) -> tuple[str, str] | None:
+    """The vote encode_answers stored; None if none (or malformed)."""
+    try:
+        items = json.loads(raw)
+        path, vote = items["v"]
+        return (str(path), str(vote))
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 class SqliteSessionStore:
@@ -198,6 +213,7 @@ class SqliteSessionStore:
             chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3],
             version=row[4], prompt_message_id=row[5], created_at=row[6], updated_at=row[7], language=row[8],
             started_at=row[9], last_event_id=row[10], prefilled=decode_prefilled(row[2]),
+            verdict=decode_verdict(row[2]),
         )
 
     async def save(self, session: Session, usage: Sequence[UsageEvent] = ()) -> Session:
@@ -317,7 +333,7 @@ class SqliteSessionStore:
     @staticmethod
     async def _save_one(db: aiosqlite.Connection, session: Session, now: float,
                         usage: Sequence[UsageEvent] = ()) -> Session | VersionConflict:
-        answers = encode_answers(session.answers, session.prefilled)
+        answers = encode_answers(session.answers, session.prefilled, session.verdict)
         if session.version == 0:
             cursor = await db.execute(_INSERT, (session.chat_id, session.state, answers, session.generation,
                                                 session.prompt_message_id, session.language, session.started_at,
@@ -336,7 +352,7 @@ class SqliteSessionStore:
             chat_id=session.chat_id, state=session.state, answers=session.answers, generation=session.generation,
             version=session.version + 1, prompt_message_id=session.prompt_message_id,
             created_at=created, updated_at=now, language=session.language, started_at=session.started_at,
-            last_event_id=session.last_event_id, prefilled=session.prefilled,
+            last_event_id=session.last_event_id, prefilled=session.prefilled, verdict=session.verdict,
         )
 
     async def count(self) -> int:

@@ -27,7 +27,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from bot.storage.sqlite import decode_answers, decode_prefilled, encode_answers
+from bot.storage.sqlite import decode_answers, decode_prefilled, decode_verdict, encode_answers
 from dialogs.engine import DialogEngine
 from dialogs.machine import state_names
 from dialogs.session import Session
@@ -100,18 +100,22 @@ def session_problems(row: dict[str, Any], bot_message_ids: set[int]) -> list[str
 
     try:
         raw = json.loads(row["answers"])
-        # Answers, or {"a": answers, "p": answers stated ahead of their question}.
-        well_formed = pairs(raw) or (isinstance(raw, dict) and set(raw) == {"a", "p"} and pairs(raw["a"])
-                                     and pairs(raw["p"]) and bool(raw["p"]))
+        # Answers, or {"a": answers, "p": answers stated ahead of their question, "v": the quiz's
+        # "Does this feel right?" vote, [path, vote], when there is one}.
+        well_formed = pairs(raw) or (
+            isinstance(raw, dict) and set(raw) in ({"a", "p"}, {"a", "p", "v"}) and pairs(raw["a"])
+            and pairs(raw["p"]) and (bool(raw["p"]) or "v" in raw)
+            and ("v" not in raw or pairs([raw["v"]])))
     except ValueError:
         well_formed = False
     answers, prefilled = decode_answers(row["answers"]), decode_prefilled(row["answers"])
-    if not well_formed or encode_answers(answers, prefilled) != row["answers"]:
+    verdict = decode_verdict(row["answers"])
+    if not well_formed or encode_answers(answers, prefilled, verdict) != row["answers"]:
         problems.append(f"answers column is not a JSON list of [question, option] pairs: {row['answers']!r}")
     session = Session(chat_id=row["chat_id"], state=row["state"], answers=answers,
                       generation=row["generation"], version=row["version"],
                       prompt_message_id=row["prompt_message_id"], created_at=row["created_at"],
-                      updated_at=row["updated_at"], prefilled=prefilled)
+                      updated_at=row["updated_at"], prefilled=prefilled, verdict=verdict)
     stated = {question_id for question_id, _ in prefilled}
     if stated & {question_id for question_id, _ in answers} or len(stated) != len(prefilled):
         problems.append(f"an answer stated ahead of its question is also answered: {row['answers']!r}")
