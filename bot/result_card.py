@@ -1,4 +1,6 @@
-"""The result card: a picture of the headline and the three scores, drawn with Pillow.
+"""The result card: a picture worth sharing, drawn with Pillow: the headline, the three scores as
+bars, and a footer saying whose bot it is and how to take the quiz ("Which path is yours? Take
+the quiz:" in the person's language, the bot's name and @username).
 
 Pillow is imported lazily, on the first card, so that start-up never pays for it; callers run
 :func:`draw_card` in a worker thread (``asyncio.to_thread``) so that other chats never wait
@@ -14,7 +16,10 @@ from typing import Any
 
 from dialogs.replies import ResultCard
 
-WIDTH, HEIGHT = 800, 420
+WIDTH, HEIGHT = 800, 480
+#: The footer band: the invitation on the left, the bot's name and @username under it.
+FOOTER_TOP = 392
+FOOTER = (236, 233, 225)
 MARGIN = 48
 BAR_HEIGHT = 44
 BAR_GAP = 34
@@ -51,13 +56,18 @@ def _layout(index: int) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=64)
-def _template(headline: str, labels: tuple[tuple[str, bool], ...], ruled_out: str) -> Any:
-    """Everything but the scores: the background, the headline, each path's label and empty bar.
-    Few exist (a headline and labels per language and path), and text is the costly part."""
+def _template(headline: str, labels: tuple[tuple[str, bool], ...], ruled_out: str, invite: str,
+              signature: str) -> Any:
+    """Everything but the scores: the background, the headline, each path's label and empty bar,
+    the footer. Few exist (per language, path and bot), and text is the costly part."""
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
+    if invite or signature:
+        draw.rectangle((0, FOOTER_TOP, WIDTH, HEIGHT), fill=FOOTER)
+        draw.text((MARGIN, FOOTER_TOP + 14), invite, fill=MUTED, font=_font(20))
+        draw.text((MARGIN, FOOTER_TOP + 44), signature, fill=INK, font=_font(22))
     draw.text((MARGIN, MARGIN - 8), headline, fill=INK, font=_font(34))
     label_font = _font(22)
     for index, (name, is_ruled_out) in enumerate(labels):
@@ -69,14 +79,20 @@ def _template(headline: str, labels: tuple[tuple[str, bool], ...], ruled_out: st
     return image
 
 
+def signature(bot_name: str, username: str) -> str:
+    """How the footer names the bot: "Crossroads · @crossroads_bot" (either part may be missing)."""
+    return " · ".join(part for part in (bot_name, f"@{username}" if username else "") if part)
+
+
 @lru_cache(maxsize=512)
-def draw_card(card: ResultCard) -> bytes:
+def draw_card(card: ResultCard, bot_name: str = "", username: str = "") -> bytes:
     """The card as JPEG bytes (Telegram turns every photo into a JPEG anyway; writing one costs
     a third of a PNG's time). Cards repeat (the same headline and scores for many people), so
     they are cached."""
     from PIL import ImageDraw
 
-    image = _template(card.headline, tuple((name, ruled) for name, _, ruled in card.bars), card.ruled_out).copy()
+    image = _template(card.headline, tuple((name, ruled) for name, _, ruled in card.bars), card.ruled_out,
+                      card.invite, signature(bot_name, username)).copy()
     draw = ImageDraw.Draw(image)
     top = max((score for _, score, _ in card.bars), default=0) or 1
     score_font = _font(26)

@@ -60,7 +60,7 @@ class Attachments:
         """Draw the result card off the event loop (about a millisecond: no "sending a photo"
         indicator is worth its call) and send it; a picture is a bonus, so a failure is only logged."""
         try:
-            picture = await asyncio.to_thread(draw_card, card)
+            picture = await asyncio.to_thread(draw_card, card, bot.first_name or "", bot.username or "")
             if self._lanes.is_blocked(chat_id):
                 return  # blocked since the text went out (the card follows it later)
             await bot.send_photo(chat_id, photo=picture)

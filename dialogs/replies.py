@@ -54,6 +54,8 @@ class ResultCard:
     headline: str
     bars: tuple[tuple[str, int, bool], ...]
     ruled_out: str
+    #: The line inviting whoever sees a shared card to take the quiz, in the person's language.
+    invite: str = ""
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ TEXT_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "stats_verdicts_none": _NONE,
         "points_other": frozenset({"count"}),
         "card_ruled_out": _NONE,
+        "card_invite": _NONE,
         "why_title": frozenset({"path"}),
         "why_line": frozenset({"factor", "answer", "gains"}),
         "why_gain": frozenset({"points", "path"}),

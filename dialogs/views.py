@@ -257,6 +257,7 @@ class Views:
             headline=self._texts.render("result_headline", path=self._path_name(result.recommended)),
             bars=tuple((self._path_name(p), result.scores[p], p in result.excluded) for p in (result.recommended, *others)),
             ruled_out=self._texts["card_ruled_out"],
+            invite=self._texts["card_invite"],
         )
 
     def result(self, result: Result, flip: Flip | None = None, outlook: UnsureOutlook | None = None,

@@ -309,3 +309,27 @@ def test_card_bars_are_as_long_as_the_scores() -> None:
         assert near(colour_at(0, 0.95), COLOURS[0])  # the leader fills its bar
         assert near(colour_at(1, 0.45), COLOURS[1]) and near(colour_at(1, 0.55), TRACK)  # half
         assert near(colour_at(2, 0.5), TRACK)  # no score, no bar
+
+
+def test_the_card_says_whose_bot_it_is_and_how_to_take_the_quiz_in_each_language() -> None:
+    """A shared card is worth sharing: the invitation in the person's language, and a footer with
+    the bot's name and @username, drawn below the bars."""
+    from PIL import Image
+
+    from bot.content_files.loader import load_languages
+    from bot.result_card import FOOTER_TOP, signature
+
+    for language, content in load_languages(models=False).items():
+        engine = DialogEngine(content)
+        card = result_reply(engine, content, first_options(content)).card
+        assert card is not None and card.invite == content.texts["card_invite"] and card.invite, language
+    assert signature("Crossroads", "crossroads_bot") == "Crossroads · @crossroads_bot"
+    assert signature("", "crossroads_bot") == "@crossroads_bot" and signature("Crossroads", "") == "Crossroads"
+    card = ResultCard("Your best fit: A", (("A", 10, False), ("B", 5, False), ("C", 0, False)), "ruled out",
+                      invite="Which path is yours? Take the quiz:")
+    signed = draw_card(card, "Crossroads", "crossroads_bot")
+    assert signed != draw_card(card, "Crossroads", "other_bot")  # the username is drawn
+    with Image.open(io.BytesIO(signed)) as image:
+        footer = image.crop((0, FOOTER_TOP, WIDTH, HEIGHT)).convert("L")
+        low, high = footer.getextrema()  # type: ignore[misc]
+        assert high - low > 100  # text on the band, not an empty strip
