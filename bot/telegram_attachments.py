@@ -1,7 +1,8 @@
-"""What goes with replies on Telegram besides text: the result card and the operator's funnel as
-pictures, and signed share links. A result's card is sent in the background, after its text,
-and the chat's next reply waits for it (:meth:`Attachments.delivered`), so the card comes first
-and a block it found out about is known first."""
+"""What goes with replies on Telegram besides text: the result card (with a message effect, plain
+where Telegram refuses it) and the operator's funnel as pictures, and signed share links. A
+result's card is sent in the background, after its text, and the chat's next reply waits for it
+(:meth:`Attachments.delivered`), so the card comes first and a block it found out about is known
+first."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import logging
 
 from telegram import Bot
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application
 
 from bot.chat_lanes import ChatLanes
@@ -25,6 +26,9 @@ from dialogs.service import DialogService
 from dialogs.session import Answer
 
 logger = logging.getLogger(__name__)
+#: The party popper Telegram plays over the result's card in a private chat (Bot API 7.4 message
+#: effects; every result card goes to a private chat).
+RESULT_EFFECT = "5046509860389126442"
 
 
 class Attachments:
@@ -63,7 +67,11 @@ class Attachments:
             picture = await asyncio.to_thread(draw_card, card, bot.first_name or "", bot.username or "")
             if self._lanes.is_blocked(chat_id):
                 return  # blocked since the text went out (the card follows it later)
-            await bot.send_photo(chat_id, photo=picture)
+            try:
+                await bot.send_photo(chat_id, photo=picture, message_effect_id=RESULT_EFFECT)
+            except BadRequest as error:  # an effect Telegram refuses here: the card goes plain
+                logger.info("the result card went without its effect: %s", error.message)
+                await bot.send_photo(chat_id, photo=picture)
         except Forbidden:
             self._lanes.block(chat_id)
         except Exception:  # noqa: BLE001 - never lose anything else over the picture

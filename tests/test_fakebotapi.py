@@ -1115,3 +1115,17 @@ async def test_send_photo_takes_only_real_images(server: FakeBotApi, bot: Bot) -
         with pytest.raises(BadRequest, match=f"(?i){problem}"):
             await bot.send_photo(42, data)
     assert len(server.user(user_id=42).messages) == 1
+
+
+async def test_message_effects_only_known_ones_and_only_in_private_chats(server: FakeBotApi, bot: Bot) -> None:
+    from tests.fakebotapi.messages import MESSAGE_EFFECTS
+
+    user = server.user(user_id=77_001)
+    effect = sorted(MESSAGE_EFFECTS)[0]
+    sent = await bot.send_message(77_001, "hello", message_effect_id=effect)
+    assert sent.message_id and user.messages[-1].plain == "hello"
+    with pytest.raises(BadRequest, match="(?i)effect_id_invalid"):
+        await bot.send_message(77_001, "hello", message_effect_id="123")
+    group = server.group(-1_007_001, "Effects")
+    with pytest.raises(BadRequest, match="(?i)effect_id_invalid"):
+        await bot.send_message(group.id, "hello", message_effect_id=effect)

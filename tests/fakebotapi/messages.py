@@ -25,7 +25,15 @@ from .validation import normalize_reply_markup
 if TYPE_CHECKING:
     from .server import FakeBotApi, Handler
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "MESSAGE_EFFECTS"]
+
+#: The message effects Telegram offers every bot (Bot API 7.4, message_effect_id): fire, thumbs
+#: up and down, heart, party popper, poo. Any other id, or any id outside a private chat, is 400.
+MESSAGE_EFFECTS = frozenset({
+    "5104841245755180586", "5107584321108051014", "5104858069142078462", "5159385139981059251",
+    "5046509860389126442", "5046589136895476101",
+})
+EFFECT_ID_INVALID = "Bad Request: EFFECT_ID_INVALID"
 
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -123,6 +131,9 @@ async def _send(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest
         parsed = _parse(api, params[field.name], params, field)
     markup = normalize_reply_markup(params.get("reply_markup"))
     state = api._writable_chat(params["chat_id"])
+    effect = params.get("message_effect_id")
+    if effect is not None and (state.chat.get("type") != "private" or str(effect) not in api.message_effects):
+        raise ApiError(400, EFFECT_ID_INVALID)  # effects exist in private chats only, and not every id
     media = {} if kind == "text" else _media_payload(api, kind, params)
     reply_to = _reply_to(api, state, params)
     version = _version(params.get(text_name), params, parsed, markup, record.method)

@@ -139,6 +139,8 @@ class FakeBotApi:
         self.closed = False
         #: Telegram's flood limits, enforced when set (:meth:`enable_flood_limits`).
         self.flood_limits: FloodLimits | None = None
+        #: The message effects this server accepts (an empty set: a client or chat without them).
+        self.message_effects: frozenset[str] = messages.MESSAGE_EFFECTS
         #: Messages refused with 429 by the flood limits (not counted in :attr:`errors`).
         self.flood_rejections: list[RecordedRequest] = []
 
