@@ -23,7 +23,7 @@ from bot.settings import Settings
 from dialogs.session import Session
 from tests.conftest import PYTHON
 
-TOKEN = "7712345678:AAFakeTokenForTestsOnly_abcdefghijk123"
+TOKEN = "123456:made-up-token-for-the-scrubber-tests"
 DSN = "https://public@o1.ingest.invalid/1"
 CHAT_ID = 550012345
 TEXT = "I am burned out and my boss Carla must never know"
