@@ -59,7 +59,6 @@ class Attachments:
         payload = encode_payload(content, event.answers, self._share_key)
         return share_url(bot.username, payload, content.texts.render("share_text", path=path))
 
-
     async def _send_card(self, bot: Bot, chat_id: int, card: ResultCard) -> None:
         """Draw the result card off the event loop (about a millisecond: no "sending a photo"
         indicator is worth its call) and send it; a picture is a bonus, so a failure is only logged."""
@@ -77,7 +76,6 @@ class Attachments:
         except Exception:  # noqa: BLE001 - never lose anything else over the picture
             logger.warning("could not send the result card", exc_info=True)
 
-
     async def send_funnel(self, bot: Bot, chat_id: int, funnel: Figures, language: str) -> None:
         """The operator's funnel as a picture after its figures; the text is what matters."""
         try:
@@ -87,7 +85,6 @@ class Attachments:
             raise
         except Exception:  # noqa: BLE001 - the figures went out already
             logger.warning("could not send the funnel picture", exc_info=True)
-
 
     async def follow_with_card(self, bot: Bot, chat_id: int, card: ResultCard) -> None:
         """Send the result's card in the background (the chat's next reply waits for it); at once
@@ -99,7 +96,6 @@ class Attachments:
         task = self._cards[chat_id] = self.application.create_task(sending)
         task.add_done_callback(lambda done: self._cards.pop(chat_id, None) if self._cards.get(chat_id) is done
                                else None)
-
 
     async def delivered(self, chat_id: int) -> None:
         """Wait for the chat's result card, if one is still on its way (it never raises)."""

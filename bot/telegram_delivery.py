@@ -51,7 +51,6 @@ class Delivery:
             self._settled.popitem(last=False)
         return True
 
-
     async def deliver(
         self, bot: Bot, chat_id: int, outcome: Outcome, pressed_message_id: int | None
     ) -> None:
@@ -66,8 +65,9 @@ class Delivery:
         language = outcome.session.language
         replies = packed(outcome.replies)
         try:
-            if pressed_message_id is not None and pressed_message_id == prompt and self._fits_in_place(replies):
-                await self._replace(bot, chat_id, pressed_message_id, replies[0], language)
+            in_place = self._in_place(bot, replies, language) if pressed_message_id == prompt else None
+            if pressed_message_id is not None and in_place is not None:
+                await self._replace(bot, chat_id, pressed_message_id, replies[0], in_place, language)
                 prompt = pressed_message_id if replies[0].role is Role.QUESTION else None
                 replies = replies[1:]
                 # The committed session forgot the prompt (an answer supersedes the message that
@@ -100,17 +100,18 @@ class Delivery:
         if prompt != stored and not outcome.forget:
             await self._service.remember_prompt(chat_id, prompt)
 
+    def _in_place(self, bot: Bot, replies: tuple[Reply, ...], language: str) -> TelegramMessage | None:
+        """The first reply as the one message that can take the place of the question tapped (the
+        next question, or the result), or None if it cannot."""
+        if not replies or replies[0].role not in (Role.QUESTION, Role.RESULT):
+            return None
+        messages = render(replies[0], link_for=lambda event: self.attachments.share_link(bot, event, language))
+        return messages[0] if len(messages) == 1 else None
 
-    @staticmethod
-    def _fits_in_place(replies: tuple[Reply, ...]) -> bool:
-        """Whether the first reply can take the place of the question tapped: the next question,
-        or the result, in one message."""
-        return bool(replies) and replies[0].role in (Role.QUESTION, Role.RESULT) and len(render(replies[0])) == 1
-
-
-    async def _replace(self, bot: Bot, chat_id: int, message_id: int, reply: Reply, language: str) -> None:
-        """Turn the question tapped into ``reply`` (its buttons included); a result's card follows it."""
-        message = render(reply, link_for=lambda event: self.attachments.share_link(bot, event, language))[0]
+    async def _replace(self, bot: Bot, chat_id: int, message_id: int, reply: Reply, message: TelegramMessage,
+                       language: str) -> None:
+        """Turn the question tapped into ``reply`` (rendered: ``message``, its buttons included); a
+        result's card follows it."""
         self._settled.pop((chat_id, message_id), None)  # it shows buttons again
         try:
             await bot.edit_message_text(
@@ -126,7 +127,6 @@ class Delivery:
                 return
         if reply.card is not None:
             await self.attachments.follow_with_card(bot, chat_id, reply.card)
-
 
     async def send_reply(self, bot: Bot, chat_id: int, reply: Reply, language: str = "") -> int | None:
         """Send a reply (split if long); return the id of its last message. A result's card
@@ -144,7 +144,6 @@ class Delivery:
             await self.attachments.send_funnel(bot, chat_id, reply.funnel, language)
         return last
 
-
     async def _edit(self, bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:
         """Replace a question with its answered form; a vanished message is not an error."""
         message: TelegramMessage = render(reply)[0]
@@ -157,7 +156,6 @@ class Delivery:
             )
         except BadRequest as error:
             logger.info("could not close an answered question: %s", error.message)
-
 
     async def _retire_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
         """Remove the buttons of a question that is no longer current."""
