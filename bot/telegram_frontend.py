@@ -61,7 +61,7 @@ CHECK_GROUP = -1
 def _log_event(event: Event, outcome: Outcome, started: float) -> None:
     """One INFO line per handled event: what happened, never what was written."""
     logger.info(
-        "event=%s button=%s state=%s changed=%s ms=%.1f", event.kind.value, event.via_button,
+        "event=%s button=%s state=%s changed=%s ms=%.1f", event.name, event.via_button,
         outcome.session.state, outcome.changed, (time.perf_counter() - started) * 1000,
     )
 

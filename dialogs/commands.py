@@ -2,10 +2,15 @@
 
 A command is declared once, in :data:`COMMANDS`. Everything else is derived from it: the
 slash-command parser below, the Telegram command menu and /help (descriptions from
-content/commands.yaml), the plain words that invoke it (content/commands.yaml, matched in
+content/<language>/commands.yaml), the plain words that invoke it (the same catalogue, matched in
 :mod:`dialogs.understanding`), the machine's triggers (:mod:`dialogs.machine`) and the words
-answer labels may not start with (:mod:`bot.content_files.loader`). Adding a command is one
-entry here plus its words in content.
+answer labels may not start with (:mod:`bot.content_files.loader`).
+
+Adding a command: one entry here and its words in each language's catalogue. A command that
+shows a text names it (``info_text``) and is done; one that does something names nothing more
+here and gets its handler in the engine's command table (keyed by the command's name; the
+engine refuses to start without it). Only commands that move through the dialog machine or
+travel on buttons keep an :class:`EventKind` of their own; the rest are ``EventKind.COMMAND``.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ class Command:
     /change a question)."""
 
     name: str
-    kind: EventKind
+    kind: EventKind = EventKind.COMMAND
     info_text: str | None = None
     takes_argument: bool = False
     in_menu: bool = True
@@ -45,8 +50,13 @@ class Command:
     @property
     def is_machine_trigger(self) -> bool:
         """Commands that move through the dialog machine (the others never change state)."""
-        return self.info_text is None and self.kind not in (EventKind.FORGET, EventKind.LANGUAGE, EventKind.STATS,
-                                                            EventKind.WHATIF, EventKind.VERDICT)
+        return self.info_text is None and self.kind not in (EventKind.COMMAND, EventKind.FORGET, EventKind.LANGUAGE,
+                                                            EventKind.VERDICT)
+
+    @property
+    def needs_handler(self) -> bool:
+        """A registry-only command that does more than show a text: the engine's table handles it."""
+        return self.kind is EventKind.COMMAND and self.info_text is None
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -56,20 +66,29 @@ COMMANDS: tuple[Command, ...] = (
     Command("explain", EventKind.EXPLAIN, takes_argument=True),
     Command("why", EventKind.WHY),
     Command("plan", EventKind.PLAN),
-    Command("whatif", EventKind.WHATIF, in_menu=False),
+    Command("whatif", in_menu=False),
     Command("change", EventKind.CHANGE, takes_argument=True),
     Command("remind", EventKind.REMIND, in_menu=False),
     Command("language", EventKind.LANGUAGE, takes_argument=True),
-    Command("help", EventKind.HELP, info_text="help"),
-    Command("privacy", EventKind.PRIVACY, info_text="privacy"),
+    Command("help", info_text="help"),
+    Command("privacy", info_text="privacy"),
     Command("forget", EventKind.FORGET),
-    Command("stats", EventKind.STATS, in_menu=False, admin_only=True),
+    Command("stats", in_menu=False, admin_only=True),
     # The result's "Does this feel right?" buttons, typed (the console's shortcuts: /verdict yes,
     # no, or a path); no plain words, so that "not really" stays an answer mid-quiz.
     Command("verdict", EventKind.VERDICT, takes_argument=True, in_menu=False, has_words=False),
 )
 COMMANDS_BY_NAME: Mapping[str, Command] = MappingProxyType({command.name: command for command in COMMANDS})
-COMMANDS_BY_KIND: Mapping[EventKind, Command] = MappingProxyType({command.kind: command for command in COMMANDS})
+#: Commands with a kind of their own (the machine's triggers, button commands), by kind.
+COMMANDS_BY_KIND: Mapping[EventKind, Command] = MappingProxyType(
+    {command.kind: command for command in COMMANDS if command.kind is not EventKind.COMMAND})
+
+
+def command_for(event: Event) -> Command | None:
+    """The registry command an event stands for, if any."""
+    if event.kind is EventKind.COMMAND:
+        return COMMANDS_BY_NAME.get(event.command)
+    return COMMANDS_BY_KIND.get(event.kind)
 
 
 def echoable(text: str) -> str:
@@ -80,7 +99,8 @@ def echoable(text: str) -> str:
 
 def command_event(command: Command, argument: str = "") -> Event:
     """The event a command produces; only commands that take an argument keep it."""
-    return Event(command.kind, text=argument[:MAX_COMMAND_ECHO] if command.takes_argument else "")
+    return Event(command.kind, text=argument[:MAX_COMMAND_ECHO] if command.takes_argument else "",
+                 command=command.name if command.kind is EventKind.COMMAND else "")
 
 
 def parse_input(text: str, bot_username: str = "") -> Event:

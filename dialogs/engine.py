@@ -11,7 +11,7 @@ from transitions import Machine
 
 from dialogs import analytics
 from dialogs.analytics import UsageEvent
-from dialogs.commands import COMMANDS_BY_KIND, echoable
+from dialogs.commands import COMMANDS, command_for, echoable
 from dialogs.content import PATH_IDS, Content, Option, Question
 from dialogs.events import Event, EventKind
 from dialogs.machine import build_machine, state_names
@@ -24,6 +24,7 @@ from dialogs.session import (
     NEW,
     QUESTION_PREFIX,
     RESULT,
+    PreviousResult,
     Session,
     is_asking,
     next_generation,
@@ -64,6 +65,10 @@ class Turn:
         #: turn's message stated (said back to the person).
         self.prefilled: dict[str, str] = {}
         self.new_facts: tuple[Answer, ...] = ()
+        #: The result before this quiz or change; the result shown this turn compares with it
+        #: when ``compare`` (a quiz completed again, an answer changed).
+        self.previous: PreviousResult | None = session.previous
+        self.compare = False
         self._content = engine.content
         self._views = engine.views
 
@@ -119,12 +124,16 @@ class Turn:
         assert option is not None  # guarded by accepts_answer
         answer = (self._content.questions[index].id, option.id)
         if self.is_changing:
+            if self.answers[index] != answer:
+                self._remember_result()
+                self.compare = True
             self.answers[index] = answer
         else:
             self.answers.append(answer)
             how = analytics.UNSURE if option.is_not_sure else analytics.BUTTON if self.event.via_button else analytics.TYPED
             self._log(analytics.ANSWERED, answer[0], how=how)
             self.completed = len(self.answers) == len(self._content.questions)
+            self.compare = self.completed and self.previous is not None
         self.closed_prompt = self._views.answered(index, option, changing=self.is_changing)
         if self.acknowledge:
             self._say(self._views.text("understood", label=option.label))
@@ -133,8 +142,17 @@ class Turn:
         """Forget the most recent answer (going back)."""
         self.answers.pop()
 
+    def _remember_result(self) -> None:
+        """Keep the result the answers give now (if they give one) as the one to compare with."""
+        if len(self.answers) == len(self._content.questions):
+            result = score(self._content, self.answers)
+            if not result.all_unsure:
+                self.previous = PreviousResult(tuple(self.answers), result.recommended)
+
     def clear_answers(self) -> None:
-        """Start a new quiz generation: older buttons become stale."""
+        """Start a new quiz generation: older buttons become stale; a finished quiz's result is
+        kept to compare the next one with."""
+        self._remember_result()
         self.answers.clear()
         self.prefilled.clear()
         self.generation = next_generation(self.generation)
@@ -205,7 +223,8 @@ class Turn:
             self._log(analytics.RESULT, result.recommended, seconds=seconds)
         flip = None if result.all_unsure else smallest_change(self._content, self.answers)
         outlook = unsure_outlook(self._content, self.answers) if result.unsure else None
-        self._say(self._views.result(result, flip, outlook, self.answers, self.generation))
+        since = self.previous if self.compare else None
+        self._say(self._views.result(result, flip, outlook, self.answers, self.generation, since=since))
 
     def show_why(self) -> None:
         self._say(self._views.why(score(self._content, self.answers)))
@@ -274,6 +293,12 @@ class DialogEngine:
         self.interpreter = Interpreter(content, thresholds)
         #: Each kind of event that does not move through the dialog machine, and its handler.
         self.handlers = self._handler_table()
+        #: Each registry-only command that does something (``Command.needs_handler``), by name.
+        self.command_handlers = self._command_table()
+        missing = ", ".join(command.name for command in COMMANDS
+                            if command.needs_handler and command.name not in self.command_handlers)
+        if missing:
+            raise LookupError(f"commands without a handler in DialogEngine._command_table: {missing}")
         self._states = frozenset(state_names(content))
         self._question_names = {
             phrase_key(name, content.wording): question.id
@@ -375,9 +400,13 @@ class DialogEngine:
             event = replace(event, text=self.path_id(event.text) or event.text)
         if event.kind is EventKind.CHANGE and not event.via_button and event.text:
             event = replace(event, question=self.question_named(event.text) or "?")
-        command = COMMANDS_BY_KIND.get(event.kind)
+        command = command_for(event)
         if command is not None and command.info_text is not None:
             return Outcome(session, (self.views.info(command.info_text, retention_days=self.retention_days),))
+        if event.kind is EventKind.COMMAND:
+            if command is None:  # a name no longer in the registry (a stored or replayed event)
+                return self.handlers[EventKind.UNKNOWN](session, replace(event, text="/" + event.command), now)
+            return self.command_handlers[command.name](session, event, now)
         handler = self.handlers.get(event.kind, self._turn)
         return handler(session, event, now)
 
@@ -386,20 +415,24 @@ class DialogEngine:
         return MappingProxyType({
             EventKind.UNKNOWN: lambda session, event, now: Outcome(
                 session, (self.views.text("unknown_command", command=echoable(event.text)),)),
-            # The operator's command: the front end answers it for operators; everyone else is told it is unknown.
-            EventKind.STATS: lambda session, event, now: Outcome(
-                session, (self.views.text("unknown_command", command="/stats"),)),
             # Choosing a language is the service's job (it holds every language); here, the menu.
             EventKind.LANGUAGE: lambda session, event, now: Outcome(session, (self.views.language_menu(self.languages),)),
             EventKind.FORGET: self._forget,
             EventKind.SHARED: self._shared,
             EventKind.SHARE: lambda session, event, now: Outcome(session),  # a link button; nothing to do
-            EventKind.WHATIF: self._whatif,
             EventKind.TOPIC: self._topic,
             EventKind.CHAT: self._chat,
             EventKind.REOPEN: self._reopen,
             EventKind.CORRECT: self._correct,
             EventKind.VERDICT: self._verdict,
+        })
+
+    def _command_table(self) -> Mapping[str, Callable[[Session, Event, float], Outcome]]:
+        """The handlers of registry-only commands (``EventKind.COMMAND``), by command name."""
+        return MappingProxyType({
+            # The operator's command: the service answers it for operators; everyone else is told it is unknown.
+            "stats": lambda session, event, now: Outcome(session, (self.views.text("unknown_command", command="/stats"),)),
+            "whatif": self._whatif,
         })
 
     def _forget(self, session: Session, event: Event, now: float) -> Outcome:
@@ -531,12 +564,13 @@ class DialogEngine:
         order = self.content.question_index
         prefilled = tuple(sorted(((q, o) for q, o in turn.prefilled.items() if q not in dict(answers)),
                                  key=lambda item: order.get(item[0], 0)))
-        changed = (turn.state, answers, turn.generation, prefilled) != (
-            session.state, session.answers, session.generation, session.prefilled)
+        changed = (turn.state, answers, turn.generation, prefilled, turn.previous) != (
+            session.state, session.answers, session.generation, session.prefilled, session.previous)
         # A new quiz is a new ballot for "Does this feel right?".
         verdict = session.verdict if turn.generation == session.generation else None
         new_session = replace(session, state=turn.state, answers=answers, generation=turn.generation,
-                              started_at=turn.started_at, prefilled=prefilled, verdict=verdict) if changed else session
+                              started_at=turn.started_at, prefilled=prefilled, verdict=verdict,
+                              previous=turn.previous) if changed else session
         return Outcome(new_session, tuple(turn.replies), changed, turn.closed_prompt, turn.notice,
                        checkin=turn.checkin, usage=tuple(turn.usage))
 

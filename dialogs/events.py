@@ -16,8 +16,6 @@ class EventKind(str, Enum):
     RESTART = "restart"
     EXPLAIN = "explain"
     WHY = "why"
-    HELP = "help"
-    PRIVACY = "privacy"
     FORGET = "forget"
     PLAN = "plan"
     CHANGE = "change"
@@ -25,8 +23,6 @@ class EventKind(str, Enum):
     SHARE = "share"
     SHARED = "shared"
     LANGUAGE = "language"
-    STATS = "stats"
-    WHATIF = "whatif"
     #: A question about the paths (``text``: the topic id, or "" when the article does not answer it).
     TOPIC = "topic"
     #: Small talk (``text``: its kind, see dialogs.nlu.labels.CHAT_KINDS).
@@ -43,6 +39,9 @@ class EventKind(str, Enum):
     #: or the path that feels right instead).
     VERDICT = "verdict"
     UNKNOWN = "unknown"
+    #: A command declared only in the registry (dialogs.commands), named by ``Event.command``:
+    #: a command that shows a text or has its own handler needs no kind of its own.
+    COMMAND = "command"
 
 
 @dataclass(frozen=True)
@@ -67,3 +66,10 @@ class Event:
     candidates: tuple[str, ...] = ()
     #: Answers to other questions the message also stated: (question id, option id).
     facts: tuple[tuple[str, str], ...] = ()
+    #: The registry command an ``EventKind.COMMAND`` event stands for (its name).
+    command: str = ""
+
+    @property
+    def name(self) -> str:
+        """What the event is, for logs and figures: the command's name, or the kind."""
+        return self.command or self.kind.value

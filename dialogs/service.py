@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from dialogs.analytics import UsageEvent
-from dialogs.commands import COMMANDS_BY_KIND
+from dialogs.commands import command_for
 from dialogs.content import DEFAULT_LANGUAGE
 from dialogs.engine import DialogEngine
 from dialogs.errors import VersionConflict
@@ -127,7 +127,7 @@ class DialogService:
                 meant = self.engines[language].read(session, event)  # typed words -> what they mean
                 if meant.kind is EventKind.LANGUAGE:
                     outcome = self._switch_language(session, meant, now)
-                elif (command := COMMANDS_BY_KIND.get(meant.kind)) is not None and command.admin_only:
+                elif (command := command_for(meant)) is not None and command.admin_only:
                     outcome = await self._for_operators(chat_id, session, meant, now)
                 else:
                     outcome = self.engines[language].handle(session, meant, now)

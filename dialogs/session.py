@@ -39,6 +39,15 @@ def is_asking(state: str) -> bool:
 
 
 @dataclass(frozen=True)
+class PreviousResult:
+    """The result a person saw before the current quiz or answer change: what they answered and
+    the path it recommended, so that the next result can say what moved since."""
+
+    answers: tuple[Answer, ...]
+    path: str
+
+
+@dataclass(frozen=True)
 class Session:
     """A chat's progress. ``generation`` counts restarts (buttons of older quizzes are stale);
     ``version`` counts stored writes (for compare-and-set); ``last_event_id`` is the front end's
@@ -66,3 +75,6 @@ class Session:
     #: :mod:`dialogs.analytics`), so that a later vote retracts it in the anonymous log. A new
     #: quiz (generation) starts without one.
     verdict: tuple[str, str] | None = None
+    #: The result before this one (a retake, a changed answer): the next result opens with
+    #: what changed since. Kept with the session, so /forget and retention delete it too.
+    previous: PreviousResult | None = None

@@ -36,6 +36,10 @@ TEXT_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "back_not_started": _NONE,
         "result_all_unsure": _NONE,
         "result_headline": frozenset({"path"}),
+        # The line a new result opens with after a retake or a changed answer.
+        "since_moved": frozenset({"changes", "before", "after"}),
+        "since_held": frozenset({"changes", "path"}),
+        "since_same": frozenset({"path"}),
         "result_clear": frozenset({"runner_up", "margin"}),
         "result_close": frozenset({"runner_up", "margin"}),
         "result_tied": frozenset({"runner_up"}),

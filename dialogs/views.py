@@ -11,6 +11,7 @@ from dialogs.events import Event, EventKind
 from dialogs.plurals import plural_category
 from dialogs.replies import Button, Reply, ResultCard, Role, Span, Style
 from dialogs.scoring import Answer, Contribution, Result, deciding_answers, result_excerpts
+from dialogs.session import PreviousResult
 from dialogs.what_if import Flip, UnsureOutlook
 
 PROGRESS_WIDTH = 7
@@ -261,16 +262,20 @@ class Views:
         )
 
     def result(self, result: Result, flip: Flip | None = None, outlook: UnsureOutlook | None = None,
-               answers: Sequence[Answer] = (), generation: int | None = None) -> Reply:
+               answers: Sequence[Answer] = (), generation: int | None = None,
+               since: PreviousResult | None = None) -> Reply:
         """One phone screen: the headline, how clear it is, the scores as bars, what decided it,
         what would change it, then the article's words collapsed, then the buttons (with
-        "Does this feel right?" for the person's own quiz: ``generation``)."""
+        "Does this feel right?" for the person's own quiz: ``generation``). After a retake or a
+        changed answer, it opens with what changed ``since`` the result before."""
         if result.all_unsure:
             return self.not_enough()
         best = self._path_name(result.recommended)
         # With every other path ruled out, the lines saying why replace the "how clear" line.
         clarity = [] if result.runner_up is None else [Span(self._clarity(result) + "\n")]
+        since_line = self.since_last_time(since, answers, result.recommended) if since is not None else ""
         spans: list[Span] = [
+            *([Span(since_line + "\n\n", Style.ITALIC)] if since_line else []),
             Span(self._texts.render("result_headline", path=best) + "\n", Style.BOLD),
             *clarity,
             Span("\n"),
@@ -293,6 +298,22 @@ class Views:
         if generation is not None:
             buttons = (*buttons, self.verdict_row(generation))
         return Reply(tuple(spans), buttons, Role.RESULT, card=self.card(result))
+
+    def since_last_time(self, previous: PreviousResult, answers: Sequence[Answer], path_id: str) -> str:
+        """One line: which answers changed since ``previous`` (by their short topic) and whether
+        the recommendation moved or held; "" when the previous result no longer fits the content."""
+        if previous.path not in self._content.paths or path_id not in self._content.paths:
+            return ""
+        before, now = dict(previous.answers), dict(answers)
+        changed = [question.topic or question.factor for question in self._content.questions
+                   if question.id in before and question.id in now and before[question.id] != now[question.id]]
+        if not changed:
+            return self._texts.render("since_same", path=self._path_name(path_id))
+        changes = ", ".join(changed)
+        if previous.path == path_id:
+            return self._texts.render("since_held", changes=changes, path=self._path_name(path_id))
+        return self._texts.render("since_moved", changes=changes, before=self._path_name(previous.path),
+                                  after=self._path_name(path_id))
 
     def not_enough(self) -> Reply:
         """Every answer was "Not sure": say so honestly and offer to start over."""

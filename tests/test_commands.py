@@ -4,40 +4,41 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.commands import COMMANDS, MAX_COMMAND_ECHO, parse_input
+from dialogs.commands import COMMANDS, MAX_COMMAND_ECHO, Command, parse_input
 from dialogs.content import PATH_IDS, Content
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
 from dialogs.machine import TRIGGERS
+from dialogs.session import Session
 
 
 @pytest.mark.parametrize(
-    ("text", "kind"),
+    ("text", "kind", "name"),
     [
-        ("/start", EventKind.START),
-        ("/restart", EventKind.RESTART),
-        ("/back", EventKind.BACK),
-        ("/explain", EventKind.EXPLAIN),
-        ("/why", EventKind.WHY),
-        ("/help", EventKind.HELP),
-        ("/privacy", EventKind.PRIVACY),
-        ("/forget", EventKind.FORGET),
+        ("/start", EventKind.START, "start"),
+        ("/restart", EventKind.RESTART, "restart"),
+        ("/back", EventKind.BACK, "back"),
+        ("/explain", EventKind.EXPLAIN, "explain"),
+        ("/why", EventKind.WHY, "why"),
+        ("/help", EventKind.COMMAND, "help"),
+        ("/privacy", EventKind.COMMAND, "privacy"),
+        ("/forget", EventKind.FORGET, "forget"),
     ],
 )
-def test_each_command(text: str, kind: EventKind) -> None:
+def test_each_command(text: str, kind: EventKind, name: str) -> None:
     event = parse_input(text)
-    assert event.kind is kind
+    assert (event.kind, event.name) == (kind, name)
     assert not event.via_button
-    assert parse_input(f"  {text.upper()}  ").kind is kind  # case and surrounding space do not matter
+    assert parse_input(f"  {text.upper()}  ") == event  # case and surrounding space do not matter
 
 
 def test_every_command_is_covered() -> None:
     assert {c.name: c.kind for c in COMMANDS} == {
         "start": EventKind.START, "restart": EventKind.RESTART, "back": EventKind.BACK,
-        "explain": EventKind.EXPLAIN, "why": EventKind.WHY, "help": EventKind.HELP,
-        "privacy": EventKind.PRIVACY, "forget": EventKind.FORGET, "plan": EventKind.PLAN,
-        "change": EventKind.CHANGE, "remind": EventKind.REMIND, "language": EventKind.LANGUAGE, "stats": EventKind.STATS,
-        "whatif": EventKind.WHATIF, "verdict": EventKind.VERDICT,
+        "explain": EventKind.EXPLAIN, "why": EventKind.WHY, "help": EventKind.COMMAND,
+        "privacy": EventKind.COMMAND, "forget": EventKind.FORGET, "plan": EventKind.PLAN,
+        "change": EventKind.CHANGE, "remind": EventKind.REMIND, "language": EventKind.LANGUAGE, "stats": EventKind.COMMAND,
+        "whatif": EventKind.COMMAND, "verdict": EventKind.VERDICT,
     }
 
 
@@ -106,7 +107,7 @@ def test_explain_unknown_path_names_none_and_is_bounded(engine: DialogEngine) ->
         ("/start@crossroadsbot", "CrossroadsBot", Event(EventKind.START)),
         ("/explain@CrossroadsBot hybrid", "CrossroadsBot", Event(EventKind.EXPLAIN, text="hybrid")),
         ("/explain@CrossroadsBot", "CrossroadsBot", Event(EventKind.EXPLAIN)),
-        ("/help@AnyBot", "", Event(EventKind.HELP)),
+        ("/help@AnyBot", "", Event(EventKind.COMMAND, command="help")),
         ("/start@OtherBot", "CrossroadsBot", Event(EventKind.TEXT, text="/start@OtherBot")),
     ],
 )
@@ -129,3 +130,26 @@ def test_unknown_command_echo_is_bounded() -> None:
                                                 ("back", "back"), ("start over", "start over")])
 def test_free_text(text: str, expected: str) -> None:
     assert parse_input(text) == Event(EventKind.TEXT, text=expected)
+
+
+def test_a_registry_command_without_a_handler_stops_the_engine(content: Content, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command that does something but has no handler is caught when the engine is built,
+    not when someone first types it."""
+    import dialogs.engine
+    monkeypatch.setattr(dialogs.engine, "COMMANDS", (*COMMANDS, Command("dance")))
+    with pytest.raises(LookupError, match="dance"):
+        DialogEngine(content)
+
+
+def test_registry_only_commands_are_one_kind_told_apart_by_name(engine: DialogEngine) -> None:
+    help_event, whatif_event = parse_input("/help"), parse_input("/whatif")
+    assert help_event.kind is whatif_event.kind is EventKind.COMMAND
+    assert (help_event.name, whatif_event.name) == ("help", "whatif")
+    assert engine.handle(Session(chat_id=1), help_event).replies != engine.handle(Session(chat_id=1), whatif_event).replies
+
+
+def test_a_command_no_longer_in_the_registry_is_unknown(engine: DialogEngine, content: Content) -> None:
+    session = Session(chat_id=1)
+    outcome = engine.handle(session, Event(EventKind.COMMAND, command="retired"))
+    assert outcome.session == session
+    assert [reply.plain_text for reply in outcome.replies] == [content.texts.render("unknown_command", command="/retired")]

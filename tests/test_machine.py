@@ -398,17 +398,17 @@ class TestWhy:
 
 # -- informational commands and forget ---------------------------------------------------------
 class TestInfo:
-    @pytest.mark.parametrize("kind", [EventKind.HELP, EventKind.PRIVACY])
-    def test_help_and_privacy_change_nothing(self, engine: DialogEngine, content: Content, mid: Session, kind: EventKind) -> None:
-        outcome = engine.handle(mid, Event(kind))
+    @pytest.mark.parametrize("name", ["help", "privacy"])
+    def test_help_and_privacy_change_nothing(self, engine: DialogEngine, content: Content, mid: Session, name: str) -> None:
+        outcome = engine.handle(mid, Event(EventKind.COMMAND, command=name))
         assert_unchanged(mid, outcome)
-        expected = engine.views.info(kind.value, retention_days=engine.retention_days).plain_text
+        expected = engine.views.info(name, retention_days=engine.retention_days).plain_text
         assert all_text(outcome) == expected
-        assert content.texts[f"{kind.value}_intro" if kind is EventKind.HELP else kind.value].split("{")[0] in expected
+        assert content.texts[f"{name}_intro" if name == "help" else name].split("{")[0] in expected
 
     def test_privacy_states_the_retention(self, content: Content) -> None:
         engine = DialogEngine(content, retention_days=17)
-        outcome = engine.handle(Session(chat_id=1), Event(EventKind.PRIVACY))
+        outcome = engine.handle(Session(chat_id=1), Event(EventKind.COMMAND, command="privacy"))
         assert "17" in all_text(outcome)
 
     def test_unknown_command_changes_nothing(self, engine: DialogEngine, content: Content, mid: Session) -> None:

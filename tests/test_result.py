@@ -163,8 +163,9 @@ def test_change_an_answer_by_buttons(content: Content, engine: DialogEngine) -> 
     expected = [a if i != 2 else (a[0], new_option.id) for i, a in enumerate(answers)]
     assert list(done.session.answers) == expected
     new_result = score(content, expected)
-    assert done.replies[-1].plain_text.startswith(
-        content.texts.render("result_headline", path=content.paths[new_result.recommended].name))
+    since, _, rest = done.replies[-1].plain_text.partition("\n\n")
+    assert content.questions[2].topic in since  # what changed since the result before
+    assert rest.startswith(content.texts.render("result_headline", path=content.paths[new_result.recommended].name))
     # The change menu's buttons are stale after a restart, and the old answer button too.
     restarted = engine.handle(done.session, Event(EventKind.RESTART))
     stale = engine.handle(restarted.session, changes[4].event)

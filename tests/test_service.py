@@ -78,7 +78,7 @@ async def test_change_is_committed_before_handle_returns(
 
 async def test_unchanged_session_is_not_written(service: DialogService, other_store: MemorySessionStore) -> None:
     started = await service.handle(1, Event(EventKind.START))
-    outcome = await service.handle(1, Event(EventKind.HELP))
+    outcome = await service.handle(1, Event(EventKind.COMMAND, command="help"))
     assert not outcome.changed
     assert (await other_store.load(1)).version == started.session.version
 

@@ -143,11 +143,11 @@ async def test_stats_is_an_ordinary_command_that_answers_operators_only(content:
     await store.open()
     try:
         await play(service, clock, 5, ["1"] * len(content.questions))
-        report = await service.handle(42, Event(EventKind.STATS))
+        report = await service.handle(42, Event(EventKind.COMMAND, command="stats"))
         (reply,) = report.replies
         assert reply.funnel is not None and reply.funnel.completions == 1
         assert content.texts.render("stats_title", days=7) in reply.plain_text
-        refused = await service.handle(7, Event(EventKind.STATS, text="/stats"))
+        refused = await service.handle(7, Event(EventKind.COMMAND, command="stats"))
         assert [r.funnel for r in refused.replies] == [None]
         assert "stats" in refused.replies[0].plain_text and content.texts.render("stats_title", days=7) \
             not in refused.replies[0].plain_text

@@ -23,7 +23,7 @@ from bot.storage.postgres import PostgresSessionStore
 from bot.storage.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteSessionStore
 from dialogs.analytics import UsageEvent
 from dialogs.errors import StorageError, VersionConflict
-from dialogs.session import RESULT, Session
+from dialogs.session import RESULT, PreviousResult, Session
 from dialogs.storage import (
     ChatIsolation,
     CheckinQueue,
@@ -135,6 +135,18 @@ class TestSessionStoreContract:
         assert loaded.answers == ANSWERS
         assert isinstance(loaded.answers, tuple) and all(isinstance(a, tuple) for a in loaded.answers)
         assert (loaded.state, loaded.generation) == ("asking_goals", 2)
+
+    async def test_the_previous_result_and_the_vote_ride_with_the_session(self, store: SessionStore) -> None:
+        previous = PreviousResult(ANSWERS[:2], "hybrid")
+        saved = await store.save(Session(chat_id=7, state=RESULT, answers=ANSWERS, prefilled=(),
+                                         verdict=("hybrid", "agree"), previous=previous))
+        loaded = await store.load(7)
+        assert loaded == saved and loaded.previous == previous and loaded.verdict == ("hybrid", "agree")
+        assert isinstance(loaded.previous.answers, tuple) and loaded.answers == ANSWERS
+        cleared = await store.save(replace(loaded, previous=None))
+        assert (await store.load(7)) == cleared and cleared.previous is None
+        await store.delete(7)  # /forget takes the previous result with the rest
+        assert await store.load(7) is None
 
     async def test_each_save_increments_the_version(self, store: SessionStore, clock: ManualClock) -> None:
         saved = await store.save(Session(chat_id=7, state="asking_risk", answers=ANSWERS[:1]))

@@ -55,8 +55,9 @@ def test_every_button_of_every_reply_fits_callback_data(engine: DialogEngine) ->
     replies.extend(engine.views.explanation(path, with_buttons=True) for path in engine.content.paths)
     answers = tuple((q.id, q.options[0].id) for q in engine.content.questions)
     done = Session(chat_id=1, state="result", answers=answers, generation=10**9 - 1)
-    for kind in (EventKind.START, EventKind.WHY, EventKind.PLAN, EventKind.CHANGE, EventKind.HELP, EventKind.LANGUAGE):
-        replies.extend(engine.handle(done, Event(kind)).replies)
+    for event in (Event(EventKind.START), Event(EventKind.WHY), Event(EventKind.PLAN), Event(EventKind.CHANGE),
+                  Event(EventKind.COMMAND, command="help"), Event(EventKind.LANGUAGE)):
+        replies.extend(engine.handle(done, event).replies)
     replies.append(engine.views.language_menu({"en": "English", "es": "Español", "pt": "Português", "ru": "Русский"}))
     replies.append(engine.views.checkin("hybrid"))
     replies.append(engine.views.shared_result(score(engine.content, answers)))

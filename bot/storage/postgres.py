@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
-from bot.storage.sqlite import decode_answers, decode_prefilled, decode_verdict, encode_answers
+from bot.storage.sqlite import decode_answers, decode_prefilled, decode_previous, decode_verdict, encode_answers
 from dialogs.analytics import UsageEvent
 from dialogs.errors import StorageError, VersionConflict
 from dialogs.session import Session
@@ -350,12 +350,13 @@ class PostgresSessionStore:
             chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3], version=row[4],
             prompt_message_id=row[5], created_at=row[6], updated_at=row[7], language=row[8], started_at=row[9],
             last_event_id=row[10], prefilled=decode_prefilled(row[2]), verdict=decode_verdict(row[2]),
+            previous=decode_previous(row[2]),
         )
 
     async def save(self, session: Session, usage: Sequence[UsageEvent] = ()) -> Session:
         """Compare-and-set write (with its usage events, in one transaction), committed before returning."""
         now = self._clock()
-        answers = encode_answers(session.answers, session.prefilled, session.verdict)
+        answers = encode_answers(session.answers, session.prefilled, session.verdict, session.previous)
         async with self._connection() as db:
             transaction = db.transaction()
             if usage:
@@ -387,6 +388,7 @@ class PostgresSessionStore:
             version=session.version + 1, prompt_message_id=session.prompt_message_id,
             created_at=created, updated_at=now, language=session.language, started_at=session.started_at,
             last_event_id=session.last_event_id, prefilled=session.prefilled, verdict=session.verdict,
+            previous=session.previous,
         )
 
     async def record_usage(self, usage: Sequence[UsageEvent]) -> None:

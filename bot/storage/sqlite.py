@@ -14,7 +14,7 @@ import aiosqlite
 
 from dialogs.analytics import UsageEvent
 from dialogs.errors import StorageError, VersionConflict
-from dialogs.session import Answer, Session
+from dialogs.session import Answer, PreviousResult, Session
 
 #: Each entry migrates the schema from version N to N+1 (PRAGMA user_version holds N).
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -84,16 +84,19 @@ def _usage_row(event: UsageEvent) -> tuple[float, str, str, str, float | None]:
 
 
 def encode_answers(answers: Sequence[Answer], prefilled: Sequence[Answer] = (),
-                   verdict: tuple[str, str] | None = None) -> str:
+                   verdict: tuple[str, str] | None = None, previous: PreviousResult | None = None) -> str:
     """Answers as compact JSON: [["skills","generalist"], ...]; with answers stated ahead of their
-    question, {"a": [...], "p": [...]}, and with the quiz's "Does this feel right?" vote, "v":
-    [path, vote] (the same column: no migration, older rows still read)."""
+    question, {"a": [...], "p": [...]}, with the quiz's "Does this feel right?" vote, "v":
+    [path, vote], and with the result before this one, "r": {"a": [...], "p": path} (the same
+    column: no migration, older rows still read)."""
     given = [list(answer) for answer in answers]
-    if not prefilled and not verdict:
+    if not prefilled and not verdict and previous is None:
         return json.dumps(given, separators=(",", ":"))
     document: dict[str, object] = {"a": given, "p": [list(answer) for answer in prefilled]}
     if verdict:
         document["v"] = list(verdict)
+    if previous is not None:
+        document["r"] = {"a": [list(answer) for answer in previous.answers], "p": previous.path}
     return json.dumps(document, separators=(",", ":"))
 
 
@@ -127,6 +130,16 @@ def decode_verdict(raw: str) -> tuple[str, str] | None:
         items = json.loads(raw)
         path, vote = items["v"]
         return (str(path), str(vote))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def decode_previous(raw: str) -> PreviousResult | None:
+    """The result before this one that encode_answers stored; None if none (or malformed)."""
+    try:
+        items = json.loads(raw)
+        previous = items["r"]
+        return PreviousResult(_pairs(previous["a"]), str(previous["p"]))
     except (ValueError, TypeError, KeyError):
         return None
 
@@ -213,7 +226,7 @@ class SqliteSessionStore:
             chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3],
             version=row[4], prompt_message_id=row[5], created_at=row[6], updated_at=row[7], language=row[8],
             started_at=row[9], last_event_id=row[10], prefilled=decode_prefilled(row[2]),
-            verdict=decode_verdict(row[2]),
+            verdict=decode_verdict(row[2]), previous=decode_previous(row[2]),
         )
 
     async def save(self, session: Session, usage: Sequence[UsageEvent] = ()) -> Session:
@@ -333,7 +346,7 @@ class SqliteSessionStore:
     @staticmethod
     async def _save_one(db: aiosqlite.Connection, session: Session, now: float,
                         usage: Sequence[UsageEvent] = ()) -> Session | VersionConflict:
-        answers = encode_answers(session.answers, session.prefilled, session.verdict)
+        answers = encode_answers(session.answers, session.prefilled, session.verdict, session.previous)
         if session.version == 0:
             cursor = await db.execute(_INSERT, (session.chat_id, session.state, answers, session.generation,
                                                 session.prompt_message_id, session.language, session.started_at,
@@ -353,6 +366,7 @@ class SqliteSessionStore:
             version=session.version + 1, prompt_message_id=session.prompt_message_id,
             created_at=created, updated_at=now, language=session.language, started_at=session.started_at,
             last_event_id=session.last_event_id, prefilled=session.prefilled, verdict=session.verdict,
+            previous=session.previous,
         )
 
     async def count(self) -> int:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dialogs.commands import COMMANDS_BY_NAME
+from dialogs.commands import COMMANDS_BY_NAME, command_event
 from dialogs.content import NOT_SURE, Content
 from dialogs.engine import DialogEngine
 from dialogs.events import Event, EventKind
@@ -81,27 +81,27 @@ def _timed(figures: Figures, interpreter: Interpreter, *args: object, **kwargs: 
     return found
 
 
-def _expected_event(label: Label) -> tuple[EventKind, str, str] | None:
-    """(kind, text, question) of the event a command-like class should produce."""
+def _expected_event(label: Label) -> tuple[str, str, str] | None:
+    """(name, text, question) of the event a command-like class should produce."""
     if label.kind == labels.COMMAND and label.first in COMMANDS_BY_NAME:
-        return COMMANDS_BY_NAME[label.first].kind, "", ""
+        return command_event(COMMANDS_BY_NAME[label.first]).name, "", ""
     if label.kind == labels.CHANGE:
-        return EventKind.CHANGE, "", label.first
+        return EventKind.CHANGE.value, "", label.first
     if label.kind == labels.EXPLAIN:
-        return EventKind.EXPLAIN, label.first, ""
+        return EventKind.EXPLAIN.value, label.first, ""
     if label.kind == labels.LANGUAGE:
-        return EventKind.LANGUAGE, label.first, ""
+        return EventKind.LANGUAGE.value, label.first, ""
     return None
 
 
-def _event_matches(found: Understanding, expected: tuple[EventKind, str, str]) -> bool:
+def _event_matches(found: Understanding, expected: tuple[str, str, str]) -> bool:
     event = found.event
     if found.reading is not Reading.COMMAND or event is None:
         return False
-    kind, text, question = expected
-    if kind is EventKind.START and event.kind is EventKind.START:
+    name, text, question = expected
+    if name == EventKind.START.value and event.kind is EventKind.START:
         return True
-    return (event.kind, event.text, event.question) == (kind, text, question)
+    return (event.name, event.text, event.question) == (name, text, question)
 
 
 def evaluate(content: Content, examples: Sequence[Example], multi: Sequence[MultiExample],
@@ -178,7 +178,7 @@ def _score_answer(figures: Figures, interpreter: Interpreter, content: Content, 
             figures.answers_as_command.add(acted)
             what = found.reading.value
             if found.event is not None:
-                what += " " + found.event.kind.value
+                what += " " + found.event.name
             confusion[what + (" " + found.topic if found.topic else "")] += 1
         if not question_id:
             break  # "not sure" is scored once, on the first question

@@ -27,7 +27,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from bot.storage.sqlite import decode_answers, decode_prefilled, decode_verdict, encode_answers
+from bot.storage.sqlite import decode_answers, decode_prefilled, decode_previous, decode_verdict, encode_answers
+from dialogs.content import PATH_IDS
 from dialogs.engine import DialogEngine
 from dialogs.machine import state_names
 from dialogs.session import Session
@@ -101,21 +102,25 @@ def session_problems(row: dict[str, Any], bot_message_ids: set[int]) -> list[str
     try:
         raw = json.loads(row["answers"])
         # Answers, or {"a": answers, "p": answers stated ahead of their question, "v": the quiz's
-        # "Does this feel right?" vote, [path, vote], when there is one}.
+        # "Does this feel right?" vote, [path, vote], when there is one, "r": the result before
+        # this one, {"a": its answers, "p": its path}, when there is one}.
+        extras = set(raw) - {"a", "p"} if isinstance(raw, dict) else set()
         well_formed = pairs(raw) or (
-            isinstance(raw, dict) and set(raw) in ({"a", "p"}, {"a", "p", "v"}) and pairs(raw["a"])
-            and pairs(raw["p"]) and (bool(raw["p"]) or "v" in raw)
-            and ("v" not in raw or pairs([raw["v"]])))
+            isinstance(raw, dict) and {"a", "p"} <= set(raw) and extras <= {"v", "r"} and pairs(raw["a"])
+            and pairs(raw["p"]) and (bool(raw["p"]) or bool(extras))
+            and ("v" not in raw or pairs([raw["v"]]))
+            and ("r" not in raw or (isinstance(raw["r"], dict) and set(raw["r"]) == {"a", "p"}
+                                    and pairs(raw["r"]["a"]) and raw["r"]["p"] in PATH_IDS)))
     except ValueError:
         well_formed = False
     answers, prefilled = decode_answers(row["answers"]), decode_prefilled(row["answers"])
-    verdict = decode_verdict(row["answers"])
-    if not well_formed or encode_answers(answers, prefilled, verdict) != row["answers"]:
+    verdict, previous = decode_verdict(row["answers"]), decode_previous(row["answers"])
+    if not well_formed or encode_answers(answers, prefilled, verdict, previous) != row["answers"]:
         problems.append(f"answers column is not a JSON list of [question, option] pairs: {row['answers']!r}")
     session = Session(chat_id=row["chat_id"], state=row["state"], answers=answers,
                       generation=row["generation"], version=row["version"],
                       prompt_message_id=row["prompt_message_id"], created_at=row["created_at"],
-                      updated_at=row["updated_at"], prefilled=prefilled, verdict=verdict)
+                      updated_at=row["updated_at"], prefilled=prefilled, verdict=verdict, previous=previous)
     stated = {question_id for question_id, _ in prefilled}
     if stated & {question_id for question_id, _ in answers} or len(stated) != len(prefilled):
         problems.append(f"an answer stated ahead of its question is also answered: {row['answers']!r}")

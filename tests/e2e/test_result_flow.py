@@ -4,13 +4,14 @@ share links for a friend, changing an answer across a kill -9, and the two-week 
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from bot.content_files.loader import load_content
+from bot.storage.sqlite import decode_answers, decode_previous
 from dialogs.scoring import score
+from dialogs.session import PreviousResult
 from tests.e2e.harness import BotProcess, button_labels, showing
 from tests.fakebotapi import FakeBotApi
 
@@ -26,7 +27,12 @@ def is_question(number: int):
 
 
 def is_result(message) -> bool:  # type: ignore[no-untyped-def]
-    return (message.plain or "").startswith(HEADLINE) and message.kind == "text"
+    """A result (after a retake, under the line saying what changed since the last one)."""
+    return HEADLINE in (message.plain or "") and message.kind == "text"
+
+
+def answers_of(choices: list[int]) -> list[tuple[str, str]]:
+    return [(question.id, question.options[choice].id) for question, choice in zip(QUESTIONS, choices)]
 
 
 async def play(user, choices: list[int]):  # type: ignore[no-untyped-def]
@@ -51,9 +57,17 @@ def stored_checkins(bot: BotProcess, chat_id: int) -> int:
 
 
 def stored(bot: BotProcess, chat_id: int) -> tuple[str, list[list[str]]]:
+    """The chat's state and answers in the database."""
     with sqlite3.connect(bot.database) as db:
         state, answers = db.execute("SELECT state, answers FROM sessions WHERE chat_id = ?", (chat_id,)).fetchone()
-    return state, json.loads(answers)
+    return state, [list(answer) for answer in decode_answers(answers)]
+
+
+def stored_previous(bot: BotProcess, chat_id: int) -> PreviousResult | None:
+    """The result before the current one, as stored with the chat's session."""
+    with sqlite3.connect(bot.database) as db:
+        (answers,) = db.execute("SELECT answers FROM sessions WHERE chat_id = ?", (chat_id,)).fetchone()
+    return decode_previous(answers)
 
 
 async def test_result_card_quotes_buttons_why_and_plan(server: FakeBotApi, bot: BotProcess) -> None:
@@ -139,8 +153,12 @@ async def test_change_an_answer_across_a_kill(server: FakeBotApi, bot: BotProces
     new_result = await user.wait_for_message(is_result)
     expected = [[q.id, q.options[2 if q.id == target.id else 0].id] for q in QUESTIONS]
     assert stored(bot, 10301) == ("result", expected)
+    before = tuple((q.id, q.options[0].id) for q in QUESTIONS)
+    assert stored_previous(bot, 10301) == PreviousResult(before, score(CONTENT, before).recommended)
     best = CONTENT.paths[score(CONTENT, [(a[0], a[1]) for a in expected]).recommended].name
-    assert new_result.plain.splitlines()[0] == TEXTS.render("result_headline", path=best)
+    since, blank, headline = new_result.plain.splitlines()[:3]
+    assert target.topic in since and not blank  # what changed since the result before, then the result
+    assert headline == TEXTS.render("result_headline", path=best)
     # The old menu's buttons from before the change still work (same quiz), by typing too.
     await user.send_text("/change 1")
     await user.wait_for_message(TEXTS.render("changing_header", factor=QUESTIONS[0].factor))
@@ -172,7 +190,16 @@ async def test_checkin_due_while_down_is_sent_once_after_start(server: FakeBotAp
     await asyncio.sleep(2.5)  # several polls: nothing is sent twice
     assert sum(TEXTS["checkin_message"].split("{")[0] in (m.plain or "") for m in user.messages) == 1
     await user.press_button(TEXTS["button_retake"], message_id=checkin.message_id)
-    await user.wait_for_message(is_question(1))
+    # The retake's result opens with what changed since the result the check-in was about.
+    first, retaken = [0, 1, 0, 1, 0, 0, 1], [1, 1, 0, 1, 0, 0, 1]
+    for index, choice in enumerate(retaken):
+        await user.wait_for_message(is_question(index + 1))
+        await user.press_button(QUESTIONS[index].options[choice].label)
+    again = await user.wait_for_message(lambda m: is_result(m) and m.message_id != result.message_id)
+    paths = [CONTENT.paths[score(CONTENT, answers_of(choices)).recommended].name for choices in (first, retaken)]
+    line = (TEXTS.render("since_held", changes=QUESTIONS[0].topic, path=paths[1]) if paths[0] == paths[1] else
+            TEXTS.render("since_moved", changes=QUESTIONS[0].topic, before=paths[0], after=paths[1]))
+    assert (again.plain or "").startswith(line + "\n\n" + HEADLINE)
     await bot.stop()
     server.assert_no_errors()
 
