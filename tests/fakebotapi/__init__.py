@@ -19,10 +19,17 @@ What it enforces (a rejected request lands in ``server.errors``; ``assert_no_err
   ``shared/telegram``): required fields, declared types, JSON/form/multipart/query bodies;
   unknown parameters are ignored as Telegram does but kept in ``unknown_params``; a method
   with no handler answers ``true`` if it returns Boolean, else a loud "does not simulate";
-* text: HTML parsed by our own parser (``strict_html`` also refuses what Telegram only
-  tolerates), lengths in UTF-16 units (4096 text, 1024 caption), entities, Markdown refused;
+* text: lengths in UTF-16 units (4096 text, 1024 caption, 200 callback answer), explicit
+  entities; ``parse_mode=HTML`` by our own parser after the Bot API's "HTML style" section (tags
+  b/strong, i/em, u/ins, s/strike/del, tg-spoiler, span class="tg-spoiler", a href, code, pre
+  with a language, blockquote [expandable], tg-emoji, tg-time; ``&lt; &gt; &amp; &quot;`` and
+  numeric references); ``strict_html`` (default) also refuses what Telegram only tolerates: a
+  stray ``&``, ``<a>`` without a usable href, nesting inside code/pre, blockquote in blockquote,
+  link in link. Markdown modes are refused as not simulated, other modes as unsupported;
 * keyboards and callback data (1..64 bytes), edits ("message is not modified", not found),
-  deletes, replies, uploaded photos (real image headers), chat actions, commands, profile;
+  deletes, replies, message effects (private chats only), chat actions, commands, profile;
+* uploaded photos: PNG/JPEG/GIF/WebP headers are read; IMAGE_PROCESS_FAILED for anything else,
+  PHOTO_INVALID_DIMENSIONS beyond width + height 10000 or a side ratio of 20;
 * chats: "chat not found", 403 when blocked or never started (``user(..., started=False)``);
 * answerCallbackQuery within ``callback_query_timeout``, once per query;
 * getUpdates offsets, long polls (409 for the older of two, 409 while a webhook is set),
@@ -36,12 +43,15 @@ How tests drive it:
   queues any update;
 * inspection: ``requests`` (:class:`RecordedRequest`), ``errors``, ``callback_answers``,
   ``chat_actions``, ``webhook_attempts``, ``wait_until``/``wait_for_request``;
-* faults: ``inject_fault(method, "429" | "5xx" | "disconnect" | "delay", ...)``,
-  ``call_times(method)``;
-* flood mode: ``enable_flood_limits(...)`` refuses calls into chats beyond Telegram's rates
-  with a real 429 (``flood_rejections``);
-* webhook: the bot's ``setWebhook`` starts delivery; ``webhook_backends`` fans updates out
-  over several worker URLs; ``post_to_webhook`` sends one by hand with a right/wrong secret.
+* faults: ``inject_fault(method, "429" | "5xx" | "disconnect" | "delay", ...)`` for the next
+  calls (``process_first=True``: executed, then the answer is lost or late), ``call_times``;
+* flood mode: ``enable_flood_limits(...)`` refuses calls into chats (anything with a chat_id)
+  beyond Telegram's rates with a real 429 (``flood_rejections``): token buckets for the bot
+  (30/s) and per chat (1/s, burst 3); an empty bucket refuses its scope until a token is back;
+* webhook: the bot's ``setWebhook`` starts delivery, one update at a time, retried with
+  exponential backoff (or the answer's Retry-After); ``webhook_backends`` fans updates out over
+  several worker URLs (chats concurrently, one chat in order); ``post_to_webhook`` sends one
+  by hand with a right/wrong secret.
 
 Where each concern lives:
 
@@ -74,7 +84,7 @@ from .models import (
 )
 from .server import DEFAULT_TOKEN, FakeBotApi
 from .spec import BotApiSpec, UploadedFile
-from .telegram_html import html_to_plain, parse_html
+from .telegram_html import parse_html
 from .users import SimulatedChat, SimulatedGroup, SimulatedUser
 
 __all__ = [
@@ -96,6 +106,5 @@ __all__ = [
     "SimulatedUser",
     "UploadedFile",
     "WebhookAttempt",
-    "html_to_plain",
     "parse_html",
 ]

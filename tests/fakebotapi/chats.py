@@ -1,13 +1,8 @@
-"""Callback answers, chat actions, chats and members, and the bot's own settings.
-
-The bot's settings (commands per scope and language, name/description, menu buttons) are
-plain state on the server; each ``setMyX``/``getMyX`` pair reads one row of :data:`_PROFILE`.
-"""
+"""Callback answers, chat actions, chats and members, and the bot's own settings."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import QUERY_TOO_OLD, ApiError
@@ -41,21 +36,11 @@ async def _answer_callback_query(api: FakeBotApi, params: dict[str, Any], record
         raise ApiError.bad_request(QUERY_TOO_OLD)
     query.answered = True
     delivered = api._delivered_at.get(query.update_id)
-    api.callback_answers.append(
-        CallbackAnswer(
-            query_id=query_id,
-            text=text,
-            show_alert=bool(params.get("show_alert", False)),
-            url=params.get("url"),
-            cache_time=int(params.get("cache_time", 0)),
-            chat_id=query.chat_id,
-            message_id=query.message_id,
-            data=query.data,
-            answered_at=now,
-            latency_ms=None if delivered is None else (now - delivered) * 1000,
-            since_press_ms=(now - query.created_at) * 1000,
-        )
-    )
+    api.callback_answers.append(CallbackAnswer(
+        query_id, text, bool(params.get("show_alert", False)), params.get("url"), int(params.get("cache_time", 0)),
+        query.chat_id, query.message_id, query.data, answered_at=now,
+        latency_ms=None if delivered is None else (now - delivered) * 1000, since_press_ms=(now - query.created_at) * 1000,
+    ))
     return True
 
 
@@ -70,26 +55,17 @@ async def _send_chat_action(api: FakeBotApi, params: dict[str, Any], record: Rec
     return True
 
 
-def _commands_key(params: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (scope_key(params.get("scope")), params.get("language_code", ""))
-
-
-async def _set_my_commands(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
-    commands = validate_commands(params["commands"])
-    key = _commands_key(params)
+async def _my_commands(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    """setMyCommands, getMyCommands and deleteMyCommands: one list per scope and language."""
+    verb = record.method[:3].lower()
+    commands = validate_commands(params["commands"]) if verb == "set" else []
+    key = (scope_key(params.get("scope")), params.get("language_code", ""))
+    if verb == "get":
+        return list(api._commands.get(key, []))
     if commands:
         api._commands[key] = commands
     else:
         api._commands.pop(key, None)
-    return True
-
-
-async def _get_my_commands(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
-    return list(api._commands.get(_commands_key(params), []))
-
-
-async def _delete_my_commands(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
-    api._commands.pop(_commands_key(params), None)
     return True
 
 
@@ -172,22 +148,19 @@ async def _get_me(api: FakeBotApi, params: dict[str, Any], record: RecordedReque
     }
 
 
-async def _close(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
-    api.closed = True
-    return True
-
-
-async def _log_out(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
-    api.logged_out = True
+async def _close_or_log_out(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
+    """close and logOut: the server only remembers the call (after logOut the token is refused)."""
+    if record.method.lower() == "close":
+        api.closed = True
+    else:
+        api.logged_out = True
     return True
 
 
 HANDLERS: dict[str, Handler] = {
     "answercallbackquery": _answer_callback_query,
     "sendchataction": _send_chat_action,
-    "setmycommands": _set_my_commands,
-    "getmycommands": _get_my_commands,
-    "deletemycommands": _delete_my_commands,
+    **dict.fromkeys(("setmycommands", "getmycommands", "deletemycommands"), _my_commands),
     **dict.fromkeys(_PROFILE_METHODS, _profile),
     "setchatmenubutton": _set_chat_menu_button,
     "getchatmenubutton": _get_chat_menu_button,
@@ -196,6 +169,5 @@ HANDLERS: dict[str, Handler] = {
     "getchat": _get_chat,
     "getfile": _get_file,
     "getme": _get_me,
-    "close": _close,
-    "logout": _log_out,
+    **dict.fromkeys(("close", "logout"), _close_or_log_out),
 }

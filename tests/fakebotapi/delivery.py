@@ -1,11 +1,4 @@
-"""Update delivery: getUpdates long polling, and the webhook (setWebhook, its sender loops).
-
-With a webhook set, one sender task POSTs queued updates: to the registered URL one at a time
-in order (:func:`webhook_loop`), or, when ``server.webhook_backends`` is set, to those URLs in
-turn, different chats concurrently and one chat's updates in order (:func:`_fan_out`). Every
-POST is recorded as a :class:`WebhookAttempt`; failures are retried with exponential backoff
-(or the answer's ``Retry-After``) and reported by getWebhookInfo.
-"""
+"""Update delivery: getUpdates long polling, and the webhook (setWebhook, its senders)."""
 
 from __future__ import annotations
 
@@ -23,12 +16,14 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from .errors import ApiError
+from .faults import too_many_requests
 from .models import RecordedRequest, WebhookAttempt
 
 if TYPE_CHECKING:
     from .server import FakeBotApi, Handler
 
-__all__ = ["HANDLERS", "Described", "LongPoll", "WebhookConfig", "end_long_poll", "post_webhook", "stop_webhook_task"]
+__all__ = ["HANDLERS", "Described", "LongPoll", "WebhookConfig", "end_long_poll", "post_webhook", "stop_webhook_task",
+           "webhook_loop"]
 
 _LONG_POLL_MAX_TIMEOUT = 50
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -69,30 +64,23 @@ class LongPoll:
 
 async def _get_updates(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
     if api._webhook is not None:
-        raise ApiError.conflict(
-            "can't use getUpdates method while webhook is active; use deleteWebhook to "
-            "delete the webhook first"
-        )
+        raise ApiError.conflict("can't use getUpdates method while webhook is active; use deleteWebhook to "
+                                "delete the webhook first")
     offset = int(params.get("offset", 0))
     limit = max(1, min(100, int(params.get("limit", 100))))
     timeout = max(0, min(_LONG_POLL_MAX_TIMEOUT, int(params.get("timeout", 0))))
     api._set_allowed_updates(params.get("allowed_updates"))
 
     if offset < 0:
-        keep = -offset
-        api._pending = api._pending[-keep:] if keep else []
+        api._pending = api._pending[offset:]  # the last -offset updates
     elif offset > 0:
         api._pending = [u for u in api._pending if u["update_id"] >= offset]
     batch = api._pending[:limit]
     if batch or timeout == 0:
         return _deliver(api, batch)
 
-    end_long_poll(
-        api,
-        ApiError.conflict(
-            "terminated by other getUpdates request; make sure that only one bot instance is running"
-        ),
-    )
+    end_long_poll(api, ApiError.conflict(
+        "terminated by other getUpdates request; make sure that only one bot instance is running"))
     long_poll = LongPoll(asyncio.get_running_loop().create_future(), record)
     api._long_poll = long_poll
     api._notify()
@@ -132,17 +120,15 @@ async def _set_webhook(api: FakeBotApi, params: dict[str, Any], record: Recorded
         return await _delete_webhook(api, params, record)
     now = time.monotonic()
     if now < api._next_set_webhook_at:
-        raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        raise too_many_requests(1)
     api._next_set_webhook_at = now + api.set_webhook_cooldown
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ApiError.bad_request("invalid webhook URL specified")
     if parts.hostname not in _LOCAL_HOSTS:
-        raise ApiError.bad_request(
-            f"bad webhook: Failed to resolve host: {parts.hostname} (the fake Bot API only "
-            "delivers to 127.0.0.1/localhost)"
-        )
+        raise ApiError.bad_request(f"bad webhook: Failed to resolve host: {parts.hostname} (the fake Bot API only "
+                                   "delivers to 127.0.0.1/localhost)")
     secret = params.get("secret_token") or None
     if secret is not None:
         if len(secret) > 256:
@@ -153,14 +139,12 @@ async def _set_webhook(api: FakeBotApi, params: dict[str, Any], record: Recorded
     allowed = params.get("allowed_updates")
     config = WebhookConfig(url, secret, max_connections, params.get("ip_address"), allowed)
 
+    def essentials(c: WebhookConfig) -> tuple[Any, ...]:
+        return c.url, c.secret_token, c.max_connections, c.ip_address
+
     current = api._webhook
-    if (
-        current is not None
-        and (current.url, current.secret_token, current.max_connections, current.ip_address)
-        == (config.url, config.secret_token, config.max_connections, config.ip_address)
-        and not params.get("drop_pending_updates")
-        and allowed is None
-    ):
+    if current is not None and essentials(current) == essentials(config) and not params.get("drop_pending_updates") \
+            and allowed is None:
         return Described(True, "Webhook is already set")
 
     await stop_webhook_task(api)
@@ -169,9 +153,7 @@ async def _set_webhook(api: FakeBotApi, params: dict[str, Any], record: Recorded
         api._pending.clear()
     api._set_allowed_updates(allowed)
     api._webhook = config
-    api._webhook_task = asyncio.get_running_loop().create_task(
-        webhook_loop(api, config), name="fakebotapi-webhook"
-    )
+    api._webhook_task = asyncio.get_running_loop().create_task(webhook_loop(api, config), name="fakebotapi-webhook")
     return Described(True, "Webhook was set")
 
 
@@ -225,22 +207,14 @@ async def post_webhook(
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret_header
     body = json.dumps(update, ensure_ascii=False).encode("utf-8")
     try:
-        async with api._session.post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=api.webhook_timeout),
-            allow_redirects=False,
-        ) as response:
+        async with api._session.post(url, data=body, headers=headers, allow_redirects=False,
+                                     timeout=aiohttp.ClientTimeout(total=api.webhook_timeout)) as response:
             await response.read()
             if 200 <= response.status <= 299:
                 return response.status, None, 0
             retry_after = response.headers.get("Retry-After", "0")
-            return (
-                response.status,
-                f"Wrong response from the webhook: {response.status} {response.reason}",
-                int(retry_after) if retry_after.isdigit() else 0,
-            )
+            error = f"Wrong response from the webhook: {response.status} {response.reason}"
+            return response.status, error, int(retry_after) if retry_after.isdigit() else 0
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         return None, f"Connection failed: {exc.__class__.__name__}: {exc}", 0
 
@@ -272,10 +246,13 @@ def _update_chat(update: Mapping[str, Any]) -> Any:
     return ("update", update.get("update_id"))
 
 
-async def _fan_out(api: FakeBotApi, config: WebhookConfig) -> None:
-    """Deliver to ``api.webhook_backends``: see its comment in ``FakeBotApi.__init__``."""
+async def webhook_loop(api: FakeBotApi, config: WebhookConfig) -> None:
+    """The webhook sender: one update at a time to ``config.url``; with ``api.webhook_backends``, to those
+    URLs in turn, different chats concurrently (up to max_connections) and one chat's updates in order."""
     assert api._pending_event is not None
     pending_event = api._pending_event
+    fan_out = bool(api.webhook_backends)
+    limit = config.max_connections if fan_out else 1
     busy_chats: set[Any] = set()
     tasks: set[asyncio.Task[None]] = set()
     turn = itertools.count()
@@ -284,7 +261,7 @@ async def _fan_out(api: FakeBotApi, config: WebhookConfig) -> None:
         delay = api.webhook_retry_delay
         try:
             while True:
-                url = api.webhook_backends[next(turn) % len(api.webhook_backends)]
+                url = api.webhook_backends[next(turn) % len(api.webhook_backends)] if fan_out else config.url
                 retry_after = await _attempt(api, config, url, update)
                 if retry_after is None:
                     if any(pending is update for pending in api._pending):
@@ -294,6 +271,7 @@ async def _fan_out(api: FakeBotApi, config: WebhookConfig) -> None:
                 delay = min(delay * 2, api.webhook_max_retry_delay)
         finally:
             busy_chats.discard(chat)
+            tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
             api._notify()
             pending_event.set()
 
@@ -301,7 +279,7 @@ async def _fan_out(api: FakeBotApi, config: WebhookConfig) -> None:
         while True:
             waiting: set[Any] = set()
             chosen: tuple[dict[str, Any], Any] | None = None
-            if len(tasks) < config.max_connections:
+            if len(tasks) < limit:
                 for update in api._pending:
                     chat = _update_chat(update)
                     if chat in busy_chats or chat in waiting:
@@ -317,33 +295,10 @@ async def _fan_out(api: FakeBotApi, config: WebhookConfig) -> None:
             busy_chats.add(chosen[1])
             task = asyncio.get_running_loop().create_task(deliver(*chosen))
             tasks.add(task)
-            task.add_done_callback(tasks.discard)
-    finally:
+    finally:  # stopping the sender ends its deliveries too
         for task in tasks:
             task.cancel()
-
-
-async def webhook_loop(api: FakeBotApi, config: WebhookConfig) -> None:
-    """The webhook sender: one update at a time to ``config.url``, or fanned out."""
-    assert api._pending_event is not None
-    if api.webhook_backends:
-        await _fan_out(api, config)
-        return
-    delay = api.webhook_retry_delay
-    while True:
-        while not api._pending:
-            api._pending_event.clear()
-            await api._pending_event.wait()
-        update = api._pending[0]
-        retry_after = await _attempt(api, config, config.url, update)
-        if retry_after is None:
-            if api._pending and api._pending[0] is update:
-                api._pending.pop(0)
-            delay = api.webhook_retry_delay
-            api._notify()
-            continue
-        await asyncio.sleep(retry_after or delay)
-        delay = min(delay * 2, api.webhook_max_retry_delay)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -1,7 +1,4 @@
-"""Shared text/entity types for the fake Bot API's text formatting.
-
-Offsets and lengths are measured in UTF-16 code units, exactly like the Bot API.
-"""
+"""Text and entity types; offsets and lengths in UTF-16 code units, like the Bot API."""
 
 from __future__ import annotations
 
@@ -24,11 +21,7 @@ def utf16_len(text: str) -> int:
 
 
 class EntityParseError(ValueError):
-    """Text could not be parsed with the requested parse_mode.
-
-    ``message`` is the reason (e.g. ``Unsupported start tag "foo" at position 0``);
-    :attr:`description` is the full error description the fake server responds with.
-    """
+    """Text could not be parsed with the requested parse_mode (``message``: the reason)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -56,25 +49,16 @@ class Entity:
     def to_json(self) -> dict[str, Any]:
         """Serialise as Bot API ``MessageEntity`` JSON."""
         data: dict[str, Any] = {"offset": self.offset, "length": self.length, "type": self.type}
-        for key in ("url", "language", "custom_emoji_id", "unix_time", "date_time_format"):
-            value = getattr(self, key)
-            if value is not None:
-                data[key] = value
-        return data
+        return data | {key: getattr(self, key) for key in _OPTIONAL_FIELDS if getattr(self, key) is not None}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Entity:
         """Build from Bot API ``MessageEntity`` JSON (unknown keys are ignored)."""
-        return cls(
-            type=str(data["type"]),
-            offset=int(data["offset"]),
-            length=int(data["length"]),
-            url=data.get("url"),
-            language=data.get("language"),
-            custom_emoji_id=data.get("custom_emoji_id"),
-            unix_time=data.get("unix_time"),
-            date_time_format=data.get("date_time_format"),
-        )
+        return cls(str(data["type"]), int(data["offset"]), int(data["length"]),
+                   **{key: data.get(key) for key in _OPTIONAL_FIELDS})
+
+
+_OPTIONAL_FIELDS = ("url", "language", "custom_emoji_id", "unix_time", "date_time_format")
 
 
 def sort_entities(entities: Iterable[Entity]) -> tuple[Entity, ...]:

@@ -16,9 +16,7 @@ class ApiError(Exception):
     ``parameters`` (e.g. ``{"retry_after": 5}``) is included in the response when given.
     """
 
-    def __init__(
-        self, error_code: int, description: str, parameters: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, error_code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description

@@ -1,11 +1,4 @@
-"""Injected faults (:meth:`FakeBotApi.inject_fault`) and flood mode, as HTTP answers.
-
-A fault is armed per method (``"*"`` for any) and fires on the next calls: ``"429"`` and
-``"5xx"`` answer a Telegram-style error, ``"disconnect"`` closes the connection without an
-answer, ``"delay"`` answers late; with ``process_first`` the request is executed first, like
-an answer lost on the way back. Flood mode (:mod:`.flood`) refuses calls into chats beyond
-Telegram's rates with a real (not injected) 429.
-"""
+"""Injected faults (:meth:`FakeBotApi.inject_fault`) and flood mode, as HTTP answers."""
 
 from __future__ import annotations
 
@@ -30,9 +23,7 @@ _FAULT_OPTIONS = frozenset({"retry_after", "seconds", "s", "description", "proce
 
 def too_many_requests(retry_after: int, description: str | None = None) -> ApiError:
     """Telegram's 429, with ``retry_after`` in the body and the header."""
-    return ApiError(
-        429, description or f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
-    )
+    return ApiError(429, description or f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
 
 
 def make_fault(spec: BotApiSpec, method: str, kind: str | int, times: int, options: Mapping[str, Any]) -> InjectedFault:

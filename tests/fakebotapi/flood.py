@@ -1,13 +1,4 @@
-"""Telegram's flood limits, as the fake enforces them in its flood mode.
-
-Telegram documents about 30 messages a second for a bot overall and about one a second in one
-chat, short bursts tolerated, and answers 429 ``Too Many Requests: retry after N`` beyond that;
-it does not publish its algorithm. Every call into a chat counts (edits and chat actions too). The fake models it with two token buckets (one for the bot,
-one per chat: ``rate`` tokens a second, ``burst`` saved up). A message that finds a bucket empty
-is refused with the whole seconds until a token is back (at least 1), and that scope (the chat,
-or the whole bot) stays refused until then: a bot that keeps sending during the pause only
-collects more 429s.
-"""
+"""Telegram's flood limits as token buckets (one for the bot, one per chat)."""
 
 from __future__ import annotations
 

@@ -1,15 +1,9 @@
-"""Turn ``text`` + ``parse_mode``/``entities`` into what Telegram stores and returns.
-
-Parse modes: ``HTML`` is simulated by :mod:`.telegram_html`. ``MarkdownV2`` and the legacy
-``Markdown`` are valid Bot API values but are deliberately *not* simulated (this project only
-sends HTML): a request using them gets ``400 Bad Request: the fake Bot API does not simulate
-Markdown parse modes`` instead of being accepted unchecked. Any other value gets
-``400 Bad Request: unsupported parse_mode``, like the real server.
-"""
+"""Turn ``text`` + ``parse_mode``/``entities`` into what Telegram stores and returns."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from .entities import Entity, EntityParseError, ParsedText, sort_entities, utf16_len
@@ -21,6 +15,11 @@ __all__ = ["MARKDOWN_NOT_SIMULATED", "format_text", "trim_parsed"]
 MARKDOWN_NOT_SIMULATED = "the fake Bot API does not simulate Markdown parse modes"
 
 _MAX_RAW_TEXT_BYTES = 1 << 15  # the Bot API server rejects longer raw strings outright
+_ENTITY_TYPES = frozenset({
+    "mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number", "bold", "italic", "underline",
+    "strikethrough", "spoiler", "blockquote", "expandable_blockquote", "code", "pre", "text_link", "text_mention",
+    "custom_emoji", "date_time",
+})
 
 
 def trim_parsed(parsed: ParsedText) -> ParsedText:
@@ -29,15 +28,13 @@ def trim_parsed(parsed: ParsedText) -> ParsedText:
     Trailing whitespace is always removed; leading spaces/newlines only before the first
     entity. Entities are clipped/shifted accordingly.
     """
-    text = parsed.text
-    stripped = text.rstrip()
+    stripped = parsed.text.rstrip()
     end16 = utf16_len(stripped)
     entities: list[Entity] = []
     for entity in parsed.entities:
         if entity.offset >= end16 or entity.length <= 0:
             continue
-        length = min(entity.length, end16 - entity.offset)
-        entities.append(_replace(entity, offset=entity.offset, length=length))
+        entities.append(replace(entity, length=min(entity.length, end16 - entity.offset)))
 
     first_entity = min((e.offset for e in entities), default=end16)
     lead = 0
@@ -45,47 +42,8 @@ def trim_parsed(parsed: ParsedText) -> ParsedText:
         lead += 1  # ' ' and '\n' are single UTF-16 units
     if lead:
         stripped = stripped[lead:]
-        entities = [_replace(e, offset=e.offset - lead, length=e.length) for e in entities]
+        entities = [replace(e, offset=e.offset - lead) for e in entities]
     return ParsedText(stripped, sort_entities(entities))
-
-
-def _replace(entity: Entity, *, offset: int, length: int) -> Entity:
-    return Entity(
-        entity.type,
-        offset,
-        length,
-        url=entity.url,
-        language=entity.language,
-        custom_emoji_id=entity.custom_emoji_id,
-        unix_time=entity.unix_time,
-        date_time_format=entity.date_time_format,
-    )
-
-
-_ENTITY_TYPES = frozenset(
-    [
-        "mention",
-        "hashtag",
-        "cashtag",
-        "bot_command",
-        "url",
-        "email",
-        "phone_number",
-        "bold",
-        "italic",
-        "underline",
-        "strikethrough",
-        "spoiler",
-        "blockquote",
-        "expandable_blockquote",
-        "code",
-        "pre",
-        "text_link",
-        "text_mention",
-        "custom_emoji",
-        "date_time",
-    ]
-)
 
 
 def _explicit_entities(text: str, raw_entities: Sequence[Any] | None) -> ParsedText:
@@ -95,34 +53,22 @@ def _explicit_entities(text: str, raw_entities: Sequence[Any] | None) -> ParsedT
     for raw in raw_entities or ():
         if not isinstance(raw, dict):
             raise ApiError.bad_request("can't parse MessageEntity: expected an Object")
-        kind = raw.get("type")
-        offset = raw.get("offset")
-        length = raw.get("length")
+        kind, offset, length = raw.get("type"), raw.get("offset"), raw.get("length")
         if not isinstance(kind, str) or kind not in _ENTITY_TYPES:
-            raise ApiError.bad_request(
-                f"can't parse MessageEntity: Unsupported type specified: {kind!r}"
-            )
-        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-            raise ApiError.bad_request(f"can't parse MessageEntity: wrong offset {offset!r}")
-        if not isinstance(length, int) or isinstance(length, bool) or length < 0:
-            raise ApiError.bad_request(f"can't parse MessageEntity: wrong length {length!r}")
+            raise ApiError.bad_request(f"can't parse MessageEntity: Unsupported type specified: {kind!r}")
+        for name, value in (("offset", offset), ("length", length)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ApiError.bad_request(f"can't parse MessageEntity: wrong {name} {value!r}")
         if kind == "text_link" and not isinstance(raw.get("url"), str):
-            raise ApiError.bad_request(
-                'can\'t parse MessageEntity: Field "url" must be of type String'
-            )
+            raise ApiError.bad_request('can\'t parse MessageEntity: Field "url" must be of type String')
         if length == 0 or offset >= total:
             continue
         entities.append(Entity.from_json(raw))
     return ParsedText(text, sort_entities(entities))
 
 
-def format_text(
-    text: str,
-    parse_mode: str | None,
-    entities: Sequence[Any] | None = None,
-    *,
-    strict_html: bool = True,
-) -> ParsedText:
+def format_text(text: str, parse_mode: str | None, entities: Sequence[Any] | None = None, *,
+                strict_html: bool = True) -> ParsedText:
     """Parse ``text`` as Telegram would for a message or caption (before length checks).
 
     Raises :class:`ApiError` with Telegram's description for an unsupported parse mode, a

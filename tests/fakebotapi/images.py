@@ -1,10 +1,4 @@
-"""Checks that an uploaded photo is a real picture, as Telegram does before accepting it.
-
-Telegram answers ``400 Bad Request: IMAGE_PROCESS_FAILED`` for bytes it cannot decode as an
-image and ``PHOTO_INVALID_DIMENSIONS`` for sizes outside its limits (width + height at most
-10000, a side ratio at most 20). The header of each supported format is parsed here (PNG,
-JPEG, GIF, WebP), enough to read the dimensions and to reject anything else.
-"""
+"""Checks that an uploaded photo is a real picture (PNG, JPEG, GIF, WebP), as Telegram does."""
 
 from __future__ import annotations
 

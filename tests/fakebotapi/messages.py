@@ -1,9 +1,4 @@
-"""Message methods: sendMessage and the send* media methods, edits and deletes.
-
-Every send goes through one path (:func:`_send`): the text or caption is parsed and
-length-checked per :data:`_TEXT`/:data:`_CAPTION`, the markup validated, the chat checked,
-the media payload built from :data:`_FILE_KINDS` or :data:`_PAYLOADS`.
-"""
+"""Message methods: sendMessage and the send* media methods, edits and deletes."""
 
 from __future__ import annotations
 
@@ -55,9 +50,7 @@ class _TextField:
 
 
 _TEXT = _TextField("text", "entities", 4096, "message is too long", False, frozenset({"text"}))
-_CAPTION = _TextField(
-    "caption", "caption_entities", 1024, "message caption is too long", True, _CAPTIONED
-)
+_CAPTION = _TextField("caption", "caption_entities", 1024, "message caption is too long", True, _CAPTIONED)
 
 # send method -> kind of the message it creates; a file kind's parameter is named after it.
 _SEND_KINDS = {"sendmessage": "text"} | {
@@ -85,9 +78,7 @@ _PHOTO_PREFIX = "AgACAgIAAxkDAAI"
 
 
 def _parse(api: FakeBotApi, text: str, params: Mapping[str, Any], field: _TextField) -> ParsedText:
-    parsed = format_text(
-        text, params.get("parse_mode"), params.get(field.entities), strict_html=api.strict_html
-    )
+    parsed = format_text(text, params.get("parse_mode"), params.get(field.entities), strict_html=api.strict_html)
     if not parsed.text and not field.allow_empty:
         raise ApiError.bad_request("text must be non-empty")
     if parsed.utf16_length > field.limit:
@@ -95,23 +86,10 @@ def _parse(api: FakeBotApi, text: str, params: Mapping[str, Any], field: _TextFi
     return parsed
 
 
-def _version(
-    text: str | None,
-    params: Mapping[str, Any],
-    parsed: ParsedText | None,
-    markup: dict[str, Any] | None,
-    method: str,
-) -> MessageVersion:
-    return MessageVersion(
-        text=text,
-        parse_mode=params.get("parse_mode"),
-        plain=parsed.text if parsed is not None else None,
-        entities=parsed.entities if parsed is not None else (),
-        reply_markup=markup,
-        date=int(time.time()),
-        at=time.monotonic(),
-        method=method,
-    )
+def _version(text: str | None, params: Mapping[str, Any], parsed: ParsedText | None,
+             markup: dict[str, Any] | None, method: str) -> MessageVersion:
+    return MessageVersion(text, params.get("parse_mode"), parsed.text if parsed is not None else None,
+                          parsed.entities if parsed is not None else (), markup, int(time.time()), time.monotonic(), method)
 
 
 def _emit(api: FakeBotApi, state: ChatState, message: BotMessage) -> None:
@@ -137,15 +115,7 @@ async def _send(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest
     media = {} if kind == "text" else _media_payload(api, kind, params)
     reply_to = _reply_to(api, state, params)
     version = _version(params.get(text_name), params, parsed, markup, record.method)
-    message = BotMessage(
-        chat_id=state.id,
-        message_id=state.next_message_id(),
-        kind=kind,
-        date=version.date,
-        versions=[version],
-        media=media,
-        reply_to=reply_to,
-    )
+    message = BotMessage(state.id, state.next_message_id(), kind, version.date, [version], media, reply_to)
     state.bot_messages[message.message_id] = message
     if markup is not None and "keyboard" in markup:
         state.reply_keyboard = markup
@@ -164,9 +134,7 @@ def _reply_to(api: FakeBotApi, state: ChatState, params: Mapping[str, Any]) -> d
         state = api._resolve_chat(reply["chat_id"])
     found = api.message_json(state.id, message_id)
     bot_message = state.bot_messages.get(message_id)
-    deleted = (bot_message is not None and bot_message.deleted) or (
-        message_id in state.deleted_user_message_ids
-    )
+    deleted = (bot_message is not None and bot_message.deleted) or (message_id in state.deleted_user_message_ids)
     if found is None or deleted:
         if reply.get("allow_sending_without_reply"):
             return None
@@ -202,11 +170,7 @@ def _photo(api: FakeBotApi, params: Mapping[str, Any]) -> dict[str, Any]:
             raise ApiError(400, problem)
         width, height = image_size(value.data) or (0, 0)
         return {"photo": [_file_object(api, value, _PHOTO_PREFIX, width=width, height=height)]}
-    sizes = [
-        _file_object(api, value, _PHOTO_PREFIX, width=w, height=w, file_size=w * 40)
-        for w in (90, 320, 800)
-    ]
-    return {"photo": sizes}
+    return {"photo": [_file_object(api, value, _PHOTO_PREFIX, width=w, height=w, file_size=w * 40) for w in (90, 320, 800)]}
 
 
 def _location(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -221,11 +185,7 @@ def _venue(api: FakeBotApi, params: Mapping[str, Any]) -> dict[str, Any]:
 
 def _poll(api: FakeBotApi, params: Mapping[str, Any]) -> dict[str, Any]:
     options = [
-        {
-            "persistent_id": str(index),
-            "text": option if isinstance(option, str) else option.get("text", ""),
-            "voter_count": 0,
-        }
+        {"persistent_id": str(index), "text": option if isinstance(option, str) else option.get("text", ""), "voter_count": 0}
         for index, option in enumerate(params["options"])
     ]
     if not 2 <= len(options) <= 12:
@@ -262,14 +222,12 @@ _PAYLOADS: dict[str, Callable[[FakeBotApi, Mapping[str, Any]], dict[str, Any]]] 
 
 
 def _edit_target(api: FakeBotApi, params: Mapping[str, Any]) -> tuple[ChatState, BotMessage]:
-    if "chat_id" not in params and "message_id" not in params:
-        if "inline_message_id" in params:
-            raise ApiError.bad_request("MESSAGE_ID_INVALID")
+    if "chat_id" not in params and "message_id" not in params and "inline_message_id" in params:
+        raise ApiError.bad_request("MESSAGE_ID_INVALID")  # inline messages are not simulated
+    if "message_id" not in params:
         raise ApiError.bad_request("message identifier is not specified")
     if "chat_id" not in params:
         raise ApiError.bad_request("chat_id is empty")
-    if "message_id" not in params:
-        raise ApiError.bad_request("message identifier is not specified")
     state = api._resolve_chat(params["chat_id"])
     message = state.bot_messages.get(params["message_id"])
     if message is None or message.deleted:
@@ -281,11 +239,7 @@ def _edit_target(api: FakeBotApi, params: Mapping[str, Any]) -> tuple[ChatState,
 
 def _apply_edit(api: FakeBotApi, state: ChatState, message: BotMessage, version: MessageVersion) -> Any:
     current = message.current
-    if (version.plain, version.entities, version.reply_markup) == (
-        current.plain,
-        current.entities,
-        current.reply_markup,
-    ):
+    if (version.plain, version.entities, version.reply_markup) == (current.plain, current.entities, current.reply_markup):
         raise ApiError(400, _NOT_MODIFIED)
     message.versions.append(version)
     _emit(api, state, message)
@@ -310,13 +264,8 @@ async def _edit_text(api: FakeBotApi, params: dict[str, Any], record: RecordedRe
 async def _edit_reply_markup(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
     markup = normalize_reply_markup(params.get("reply_markup"), inline_only=True)
     state, message = _edit_target(api, params)
-    version = dataclasses.replace(
-        message.current,
-        reply_markup=markup,
-        date=int(time.time()),
-        at=time.monotonic(),
-        method=record.method,
-    )
+    version = dataclasses.replace(message.current, reply_markup=markup, date=int(time.time()), at=time.monotonic(),
+                                  method=record.method)
     return _apply_edit(api, state, message, version)
 
 

@@ -181,9 +181,7 @@ class BotMessage:
             return partial[0]
         labels = [button[0] for button in flat]
         if not partial:
-            raise LookupError(
-                f"no button matching {label!r} on message {self.message_id}: {labels}"
-            )
+            raise LookupError(f"no button matching {label!r} on message {self.message_id}: {labels}")
         raise LookupError(f"{label!r} is ambiguous on message {self.message_id}: {labels}")
 
     def to_json(self, bot: dict[str, Any], chat: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,4 @@
-"""The fake server itself: lifecycle, simulated users, the update queue, inspection, HTTP.
-
-Requests are routed here (token, method name, body decoding against :mod:`.spec`), recorded
-as :class:`RecordedRequest`, passed through injected faults and flood mode (:mod:`.faults`)
-and answered by the handler that :data:`_HANDLERS` names for the method (:mod:`.messages`,
-:mod:`.chats`, :mod:`.delivery`). The package docstring describes the whole fake.
-"""
+"""The fake server: lifecycle, simulated users, the update queue, inspection, HTTP routing."""
 
 from __future__ import annotations
 
@@ -80,12 +74,7 @@ class _Counters:
 
 
 class FakeBotApi:
-    """In-process strict fake of the Telegram Bot API.
-
-    Use as ``async with FakeBotApi() as server:``; the bot talks to ``server.url`` (API root,
-    ``base_url=f"{server.url}/bot"`` for python-telegram-bot). The package docstring
-    (``tests/fakebotapi/__init__.py``) gives a quick tour of the test-side API.
-    """
+    """In-process strict fake of the Telegram Bot API (see the package docstring)."""
 
     def __init__(
         self,
@@ -183,12 +172,8 @@ class FakeBotApi:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
         await self.stop()
 
     async def start(self) -> None:
@@ -198,9 +183,7 @@ class FakeBotApi:
         self._pending_event = asyncio.Event()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
-        )
+        runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
@@ -273,16 +256,11 @@ class FakeBotApi:
             return self._users[user_id]
         if user_id <= 0:
             raise ValueError("user ids are positive")
-        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
-        chat: dict[str, Any] = {"id": user_id, "first_name": first_name}
-        if last_name:
-            user["last_name"] = chat["last_name"] = last_name
-        if username:
-            user["username"] = chat["username"] = username
+        names = {key: value for key, value in (("last_name", last_name), ("username", username)) if value}
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name, **names}
         if language_code:
             user["language_code"] = language_code
-        chat["type"] = "private"
-        state = ChatState(chat, started=started)
+        state = ChatState({"id": user_id, "first_name": first_name, **names, "type": "private"}, started=started)
         self._chats[user_id] = state
         simulated = SimulatedUser(self, state, user)
         self._users[user_id] = simulated
@@ -297,14 +275,8 @@ class FakeBotApi:
         username: str | None = None,
     ) -> SimulatedGroup:
         """Create (or return) a group/supergroup/channel chat the bot is a member of."""
-        state = self._chats.get(chat_id)
-        if state is None:
-            chat: dict[str, Any] = {"id": chat_id, "title": title, "type": type}
-            if username:
-                chat["username"] = username
-            state = ChatState(chat)
-            self._chats[chat_id] = state
-        return SimulatedGroup(self, state)
+        chat = {"id": chat_id, "title": title, "type": type, **({"username": username} if username else {})}
+        return SimulatedGroup(self, self._chat_state_for(chat))
 
     def chat(self, chat_id: int) -> SimulatedChat:
         """Inspection view of any known chat (e.g. one registered via :meth:`enqueue_raw`)."""
@@ -342,11 +314,14 @@ class FakeBotApi:
         self.updates.append(data)
         kinds = [key for key in data if key != "update_id"]
         kind = kinds[0] if kinds else ""
-        if not self._is_allowed(kind):
+        allowed = self._allowed_updates
+        if kind in _DEFAULT_EXCLUDED_UPDATES if allowed is None else kind not in allowed:
             self.dropped_updates.append(data)
         else:
             self._pending.append(data)
-            self._wake_consumers()
+            end_long_poll(self, None)
+            if self._pending_event is not None:
+                self._pending_event.set()
         self._notify()
         return update_id
 
@@ -396,11 +371,6 @@ class FakeBotApi:
         """``time.monotonic()`` when the update was first handed to the bot."""
         return self._delivered_at.get(update_id)
 
-    def _is_allowed(self, kind: str) -> bool:
-        if self._allowed_updates is None:
-            return kind not in _DEFAULT_EXCLUDED_UPDATES
-        return kind in self._allowed_updates
-
     def _set_allowed_updates(self, allowed: Sequence[str] | None) -> None:
         if allowed is None:
             return
@@ -414,19 +384,13 @@ class FakeBotApi:
         query = update.get("callback_query")
         if isinstance(query, Mapping):
             message = query.get("message")
-            if isinstance(message, Mapping):
-                self._register_message(message, from_user=False)
-            chat_id = message.get("chat", {}).get("id") if isinstance(message, Mapping) else None
+            message = message if isinstance(message, Mapping) else {}
+            self._register_message(message, from_user=False)
             query_id = str(query.get("id"))
             if query_id not in self._callback_queries:
                 self._callback_queries[query_id] = _CallbackQueryState(
-                    query_id=query_id,
-                    update_id=int(update["update_id"]),
-                    chat_id=chat_id,
-                    message_id=message.get("message_id") if isinstance(message, Mapping) else None,
-                    data=query.get("data"),
-                    created_at=time.monotonic(),
-                )
+                    query_id, int(update["update_id"]), message.get("chat", {}).get("id"),
+                    message.get("message_id"), query.get("data"), time.monotonic())
         for key in ("my_chat_member", "chat_member", "chat_join_request"):
             member = update.get(key)
             if isinstance(member, Mapping) and isinstance(member.get("chat"), Mapping):
@@ -451,16 +415,9 @@ class FakeBotApi:
             if from_user and message_id not in state.bot_messages:
                 state.user_messages[message_id] = dict(message)  # latest version wins
 
-    def _wake_consumers(self) -> None:
-        end_long_poll(self, None)
-        if self._pending_event is not None:
-            self._pending_event.set()
-
     # ------------------------------------------------------------------ faults
 
-    def inject_fault(
-        self, method: str, kind: str | int, times: int = 1, **kw: Any
-    ) -> InjectedFault:
+    def inject_fault(self, method: str, kind: str | int, times: int = 1, **kw: Any) -> InjectedFault:
         """Make the next ``times`` calls of ``method`` (``"*"`` = any) fail.
 
         Kinds: ``"429"`` (``retry_after=1``), ``"500"``/``"502"``/any 5xx (Telegram-style JSON
@@ -505,16 +462,10 @@ class FakeBotApi:
 
     def assert_no_errors(self, *allowed: str) -> None:
         """Fail if any request was rejected, except descriptions containing ``allowed``."""
-        unexpected = [
-            record
-            for record in self.errors
-            if not any(fragment in (record.description or "") for fragment in allowed)
-        ]
+        unexpected = [r for r in self.errors if not any(fragment in (r.description or "") for fragment in allowed)]
         if unexpected:
             lines = "\n".join(f"  {record!r}" for record in unexpected)
-            raise AssertionError(
-                f"the fake Bot API rejected {len(unexpected)} request(s):\n{lines}"
-            )
+            raise AssertionError(f"the fake Bot API rejected {len(unexpected)} request(s):\n{lines}")
 
     def requests_for(self, method: str) -> list[RecordedRequest]:
         """Recorded requests of ``method`` (case-insensitive)."""
@@ -523,18 +474,13 @@ class FakeBotApi:
 
     def callback_answer(self, query_id: str) -> CallbackAnswer | None:
         """The accepted answer of callback query ``query_id``, if any."""
-        for answer in self.callback_answers:
-            if answer.query_id == query_id:
-                return answer
-        return None
+        return next((answer for answer in self.callback_answers if answer.query_id == query_id), None)
 
     def age_callback_query(self, query_id: str, seconds: float) -> None:
         """Pretend callback query ``query_id`` was created ``seconds`` earlier."""
         self._callback_queries[query_id].created_at -= seconds
 
-    def commands(
-        self, scope: Mapping[str, Any] | None = None, language_code: str = ""
-    ) -> list[dict[str, str]]:
+    def commands(self, scope: Mapping[str, Any] | None = None, language_code: str = "") -> list[dict[str, str]]:
         """Commands currently set for ``scope``/``language_code``."""
         return list(self._commands.get((scope_key(scope), language_code), []))
 
@@ -542,11 +488,6 @@ class FakeBotApi:
     def webhook_url(self) -> str | None:
         """The registered webhook URL, if any."""
         return self._webhook.url if self._webhook else None
-
-    @property
-    def webhook_secret_token(self) -> str | None:
-        """The registered webhook secret token, if any."""
-        return self._webhook.secret_token if self._webhook else None
 
     def describe(self, *, chat_id: int | None = None, last: int = 15) -> str:
         """A short human-readable summary of recent activity (used in timeout errors)."""
@@ -581,26 +522,14 @@ class FakeBotApi:
             if watcher in self._watchers:
                 self._watchers.remove(watcher)
 
-    async def wait_for_request(
-        self,
-        method: str,
-        predicate: Callable[[RecordedRequest], Any] | None = None,
-        timeout: float = 10.0,
-        *,
-        start: int = 0,
-    ) -> RecordedRequest:
+    async def wait_for_request(self, method: str, predicate: Callable[[RecordedRequest], Any] | None = None,
+                               timeout: float = 10.0, *, start: int = 0) -> RecordedRequest:
         """Wait for a finished request of ``method`` (index >= ``start`` in :attr:`requests`)."""
         lowered = method.lower()
 
         def find() -> RecordedRequest | None:
-            for record in self.requests[start:]:
-                if (
-                    record.method.lower() == lowered
-                    and record.finished_at is not None
-                    and (predicate is None or predicate(record))
-                ):
-                    return record
-            return None
+            return next((r for r in self.requests[start:] if r.method.lower() == lowered and r.finished_at is not None
+                         and (predicate is None or predicate(r))), None)
 
         found: RecordedRequest = await self.wait_until(find, timeout)
         return found
@@ -650,11 +579,8 @@ class FakeBotApi:
 
     def _sample_update(self) -> dict[str, Any]:
         """A minimal private-chat text message update for :meth:`post_to_webhook`."""
-        user = {"id": 1, "is_bot": False, "first_name": "Raw"}
-        chat = {"id": 1, "first_name": "Raw", "type": "private"}
-        message = {"message_id": 1, "from": user, "chat": chat, "date": int(time.time())}
-        return {"message": {**message, "text": "raw"}}
-
+        user, chat = {"id": 1, "is_bot": False, "first_name": "Raw"}, {"id": 1, "first_name": "Raw", "type": "private"}
+        return {"message": {"message_id": 1, "from": user, "chat": chat, "date": int(time.time()), "text": "raw"}}
 
     # ------------------------------------------------------------------ HTTP
 
@@ -664,25 +590,16 @@ class FakeBotApi:
             return await self._handle_file(path)
         token, _, method_name = path.removeprefix("/bot").partition("/")
         method = self.spec.method(method_name) if method_name else None
-        record = RecordedRequest(
-            seq=next(self._counters.request),
-            method=method.name if method is not None else (method_name or path),
-            http_method=request.method,
-            content_type=request.content_type,
-            raw_params={},
-            files={},
-            started_at=time.monotonic(),
-        )
+        record = RecordedRequest(next(self._counters.request), method.name if method is not None else (method_name or path),
+                                 request.method, request.content_type, {}, {}, time.monotonic())
         self.requests.append(record)
         self._call_times[record.method].append(record.started_at)
         try:
             try:
                 record.raw_params, record.files = await self._read_params(request)
+                method = self._route(path, token, method)
             except ApiError as exc:
                 return self._finish(record, exc)
-            routing_error = self._routing_error(path, token, method)
-            if routing_error is not None or method is None:
-                return self._finish(record, routing_error or ApiError(404, "Not Found"))
             fault = self._take_fault(method.name)
             if fault is None:
                 return await self._process(record)
@@ -693,21 +610,19 @@ class FakeBotApi:
             self._notify()
             raise
 
-    def _routing_error(self, path: str, token: str, method: MethodSpec | None) -> ApiError | None:
-        """Errors the real server gives before looking at parameters (bad path/token/method)."""
+    def _route(self, path: str, token: str, method: MethodSpec | None) -> MethodSpec:
+        """The method called, or the error the real server gives before reading parameters."""
         if not path.startswith("/bot"):
-            return ApiError(404, "Not Found")
+            raise ApiError(404, "Not Found")
         if not _TOKEN_RE.match(token):
-            return ApiError(401, "Unauthorized: invalid token specified")
+            raise ApiError(401, "Unauthorized: invalid token specified")
         if token != self.token or self.logged_out:
-            return ApiError(401, "Unauthorized")
+            raise ApiError(401, "Unauthorized")
         if method is None:
-            return ApiError(404, "Not Found")
-        return None
+            raise ApiError(404, "Not Found")
+        return method
 
-    async def _read_params(
-        self, request: web.Request
-    ) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+    async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
         raw: dict[str, Any] = dict(request.query)
         files: dict[str, UploadedFile] = {}
         if not request.can_read_body:
@@ -727,21 +642,18 @@ class FakeBotApi:
             form = await request.post()
             for key, value in form.items():
                 if isinstance(value, web.FileField):
-                    data = value.file.read()
-                    files[key] = UploadedFile(key, value.filename, value.content_type, data)
+                    files[key] = UploadedFile(key, value.filename, value.content_type, value.file.read())
                 else:
                     raw[key] = value
         else:
             await request.read()
         return raw, files
 
-
     async def _process(self, record: RecordedRequest) -> web.Response:
         method = self.spec.methods[record.method]
         try:
             decoded = self.spec.decode(method, record.raw_params, record.files)
-            record.params = decoded.params
-            record.unknown_params = decoded.unknown
+            record.params, record.unknown_params = decoded.params, decoded.unknown
             flood = flood_error(self.flood_limits, decoded.params)
             if flood is not None:
                 record.fault = "flood"
@@ -761,10 +673,9 @@ class FakeBotApi:
             if outcome.parameters and "retry_after" in outcome.parameters:
                 headers["Retry-After"] = str(outcome.parameters["retry_after"])
         else:
-            result = outcome.result if isinstance(outcome, Described) else outcome
-            body = {"ok": True, "result": result}
-            if isinstance(outcome, Described):
-                body["description"] = outcome.description
+            described = isinstance(outcome, Described)
+            result = outcome.result if described else outcome
+            body = {"ok": True, "result": result, **({"description": outcome.description} if described else {})}
             record.ok, record.result = True, result
         record.status = outcome.error_code if isinstance(outcome, ApiError) else 200
         record.finished_at = time.monotonic()
@@ -780,9 +691,7 @@ class FakeBotApi:
             return _json(ApiError(404, "Not Found").to_json(), 404)
         return web.Response(body=data, content_type="application/octet-stream")
 
-    # ------------------------------------------------------------------ lookups for handlers
-
-    # ------------------------------------------------------------------ helpers for handlers
+    # ------------------------------------------------------------------ chat lookups for handlers
 
     def _resolve_chat(self, chat_id: Any) -> ChatState:
         if isinstance(chat_id, int):

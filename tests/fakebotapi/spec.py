@@ -1,17 +1,10 @@
-"""Load ``bot-api-methods.json`` and decode/validate request parameters against it.
-
-Every Bot API parameter reaches the real server as a string (query string, urlencoded form,
-multipart field) or as a JSON value (``application/json`` body). Nested objects and arrays
-sent as form fields are JSON-encoded strings. :meth:`BotApiSpec.decode` turns either
-representation into typed Python values according to the field's declared types and rejects
-what does not fit with a Telegram-style ``400 Bad Request``.
-"""
+"""Load ``bot-api-methods.json`` and decode request parameters against it (Telegram's 400s)."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,14 +12,7 @@ from typing import Any
 
 from .errors import QUERY_TOO_OLD, ApiError
 
-__all__ = [
-    "DEFAULT_SPEC_PATH",
-    "BotApiSpec",
-    "DecodedParams",
-    "FieldSpec",
-    "MethodSpec",
-    "UploadedFile",
-]
+__all__ = ["DEFAULT_SPEC_PATH", "BotApiSpec", "DecodedParams", "FieldSpec", "MethodSpec", "UploadedFile"]
 
 DEFAULT_SPEC_PATH = Path(__file__).with_name("bot-api-methods.json")
 
@@ -130,17 +116,9 @@ class BotApiSpec:
         """Find a method by name, ignoring case like Telegram does."""
         return self._by_lower.get(name.lower())
 
-    def decode(
-        self,
-        method: MethodSpec,
-        raw: Mapping[str, Any],
-        files: Mapping[str, UploadedFile] | None = None,
-    ) -> DecodedParams:
-        """Decode ``raw`` parameters (strings and/or JSON values) into typed values.
-
-        Raises :class:`ApiError` (400) for missing required or wrongly typed parameters.
-        Unknown parameters are ignored (as Telegram does) but reported in ``unknown``.
-        """
+    def decode(self, method: MethodSpec, raw: Mapping[str, Any], files: Mapping[str, UploadedFile] | None = None
+               ) -> DecodedParams:
+        """Decode ``raw`` (strings and/or JSON values) into typed values; 400 for missing or wrong ones."""
         files = files or {}
         lower_name = method.name.lower()
         params: dict[str, Any] = {}
@@ -150,9 +128,7 @@ class BotApiSpec:
             if field is None:
                 unknown[key] = value
                 continue
-            if value is None:
-                continue
-            if isinstance(value, str) and value == "" and (lower_name, key) not in _EMPTY_ALLOWED:
+            if value is None or (value == "" and (lower_name, key) not in _EMPTY_ALLOWED):
                 continue  # Telegram treats empty parameters as absent
             params[key] = _decode_value(field, value, files)
         for key, upload in files.items():
@@ -271,24 +247,21 @@ def _check_structured(field: FieldSpec, value: Any) -> Any:
             raise _type_error(field)
         for element in value:
             if not any(_element_matches(t, element) for t in element_types):
-                raise ApiError(
-                    400, f'Bad Request: field "{field.name}" must be an Array of {element_types[0]}'
-                )
+                raise ApiError(400, f'Bad Request: field "{field.name}" must be an Array of {element_types[0]}')
         return value
     if field.name == "reply_markup":
         raise ApiError(400, "Bad Request: object expected as reply markup")
     raise _type_error(field)
 
 
+# element type of an ``Array of X`` -> does a JSON value fit it (objects: any dict)
+_ELEMENT_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "String": lambda e: isinstance(e, str),
+    "Integer": lambda e: (isinstance(e, int) and not isinstance(e, bool)) or (isinstance(e, str) and bool(_INT_RE.match(e))),
+    "Float": lambda e: isinstance(e, (int, float)) and not isinstance(e, bool),
+    "Boolean": lambda e: isinstance(e, bool),
+}
+
+
 def _element_matches(element_type: str, element: Any) -> bool:
-    if element_type == "String":
-        return isinstance(element, str)
-    if element_type == "Integer":
-        return (isinstance(element, int) and not isinstance(element, bool)) or (
-            isinstance(element, str) and bool(_INT_RE.match(element))
-        )
-    if element_type == "Float":
-        return isinstance(element, (int, float)) and not isinstance(element, bool)
-    if element_type == "Boolean":
-        return isinstance(element, bool)
-    return isinstance(element, dict)
+    return _ELEMENT_CHECKS.get(element_type, lambda e: isinstance(e, dict))(element)

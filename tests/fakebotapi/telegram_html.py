@@ -1,31 +1,4 @@
-"""The fake server's ``parse_mode=HTML``: markup in, plain text plus entities out.
-
-Written from the "Formatting options" / "HTML style" section of the public Bot API
-documentation (https://core.telegram.org/bots/api#formatting-options). What it accepts:
-
-* tags: ``b``/``strong``, ``i``/``em``, ``u``/``ins``, ``s``/``strike``/``del``,
-  ``tg-spoiler`` and ``span class="tg-spoiler"``, ``a href="..."``, ``code``, ``pre``
-  (a ``<code class="language-x">`` directly inside it names the language), ``blockquote``
-  (optionally ``expandable``), ``tg-emoji emoji-id="..."`` and
-  ``tg-time unix="..." format="..."``. Tag names are case-insensitive; attributes other than
-  the ones above are ignored;
-* character references: ``&lt; &gt; &amp; &quot;`` and numeric ``&#NN;`` / ``&#xNN;``.
-
-Anything else is refused with ``Bad Request: can't parse entities: <reason>``: an unknown
-tag, an end tag that does not close the innermost open tag, a tag still open at the end of
-the text, and a ``<`` that does not start a tag. A bare ``>`` is kept as a literal character.
-
-``strict=True`` (the default) additionally refuses what the documentation forbids but the
-real server lets through, because in a bot it is almost always a bug:
-
-* a ``&`` that does not start one of the references above (otherwise shown literally);
-* ``<a>`` without a usable ``href`` (otherwise the link text is used as the URL, or the link
-  is dropped);
-* nesting that the documentation rules out: anything inside ``code``/``pre`` other than the
-  ``pre`` > ``code`` language form, a blockquote inside a blockquote, a link inside a link.
-
-Entity offsets and lengths are counted in UTF-16 code units, as the Bot API does.
-"""
+"""The fake server's ``parse_mode=HTML``: markup in, plain text plus entities out."""
 
 from __future__ import annotations
 
@@ -34,30 +7,15 @@ from dataclasses import dataclass, field
 
 from .entities import Entity, EntityParseError, ParsedText, sort_entities, utf16_len
 
-__all__ = ["EntityParseError", "ParsedText", "checked_link", "html_to_plain", "parse_html"]
+__all__ = ["EntityParseError", "ParsedText", "checked_link", "parse_html"]
 
-# Tags that simply wrap their content in one entity type.
-_STYLE_TAGS: dict[str, str] = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "tg-spoiler": "spoiler",
+# Tags that simply wrap their content in one entity type (attributes checked later, if any).
+_SIMPLE_TAGS: dict[str, str] = {
+    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
+    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler",
+    "a": "text_link", "pre": "pre",
 }
-_KNOWN_TAGS = frozenset(_STYLE_TAGS) | {
-    "span",
-    "a",
-    "code",
-    "pre",
-    "blockquote",
-    "tg-emoji",
-    "tg-time",
-}
+_KNOWN_TAGS = frozenset(_SIMPLE_TAGS) | {"span", "code", "blockquote", "tg-emoji", "tg-time"}
 _NAMED_REFERENCES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 _TAG_OPEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
@@ -167,13 +125,9 @@ class _HtmlReader:
                 self.emit(source[self.position : stop])
                 self.position = stop
         if self.open:
-            raise EntityParseError(
-                f'Can\'t find end tag corresponding to start tag "{self.open[-1].tag}"'
-            )
+            raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{self.open[-1].tag}"')
         self.finished.sort(key=lambda item: item[0])
-        return ParsedText(
-            "".join(self.chunks), sort_entities(entity for _, entity in self.finished)
-        )
+        return ParsedText("".join(self.chunks), sort_entities(entity for _, entity in self.finished))
 
     # -- character references
 
@@ -195,13 +149,9 @@ class _HtmlReader:
                 if 0 < code_point <= 0x10FFFF and not 0xD800 <= code_point <= 0xDFFF:
                     return chr(code_point), match.end()
                 if self.strict:
-                    raise EntityParseError(
-                        f'Invalid character reference "{match.group(0)}" at position {start}'
-                    )
+                    raise EntityParseError(f'Invalid character reference "{match.group(0)}" at position {start}')
         elif self.strict:
-            raise EntityParseError(
-                f'Unescaped "&" at position {start}; write "&amp;" for a literal "&"'
-            )
+            raise EntityParseError(f'Unescaped "&" at position {start}; write "&amp;" for a literal "&"')
         return "&", start + 1
 
     def decode_value(self, raw: str, start: int) -> str:
@@ -228,9 +178,7 @@ class _HtmlReader:
         start = self.position
         match = _TAG_OPEN.match(self.source, start)
         if match is None:
-            raise EntityParseError(
-                f'Unescaped "<" at position {start}; write "&lt;" for a literal "<"'
-            )
+            raise EntityParseError(f'Unescaped "<" at position {start}; write "&lt;" for a literal "<"')
         closing = match.group(1) == "/"
         tag = match.group(2).lower()
         if tag not in _KNOWN_TAGS:
@@ -252,22 +200,16 @@ class _HtmlReader:
         while True:
             index = _SPACES.match(source, index).end()
             if index >= len(source):
-                raise EntityParseError(
-                    f'Start tag "{tag}" at position {start} is not closed by ">"'
-                )
+                raise EntityParseError(f'Start tag "{tag}" at position {start} is not closed by ">"')
             if source[index] == ">":
                 return attributes, index + 1
             if source.startswith("/>", index):
-                raise EntityParseError(
-                    f'Self-closing tag "{tag}" at position {start} is not supported'
-                )
+                raise EntityParseError(f'Self-closing tag "{tag}" at position {start} is not supported')
             match = _ATTRIBUTE.match(source, index)
             if match is None:
                 raise EntityParseError(f'Malformed attribute in tag "{tag}" at position {index}')
             name = match.group(1).lower()
-            value_group = next(
-                (group for group in (2, 3, 4) if match.group(group) is not None), None
-            )
+            value_group = next((group for group in (2, 3, 4) if match.group(group) is not None), None)
             value = ""
             if value_group is not None:
                 value = self.decode_value(match.group(value_group), match.start(value_group))
@@ -277,77 +219,47 @@ class _HtmlReader:
     def start(self, tag: str, position: int, attributes: dict[str, str]) -> None:
         parent = self.open[-1] if self.open else None
         entity_type: str | None
-        if tag in _STYLE_TAGS:
-            entity_type = _STYLE_TAGS[tag]
+        if tag in _SIMPLE_TAGS:
+            entity_type = _SIMPLE_TAGS[tag]
         elif tag == "span":
             if attributes.get("class") != "tg-spoiler":
-                raise EntityParseError(
-                    f'Tag "span" at position {position} must have class="tg-spoiler"'
-                )
+                raise EntityParseError(f'Tag "span" at position {position} must have class="tg-spoiler"')
             entity_type = "spoiler"
-        elif tag == "a":
-            entity_type = "text_link"
         elif tag == "code":
-            inside_pre = (
-                parent is not None and parent.tag == "pre" and parent.offset == self.length16
-            )
+            inside_pre = parent is not None and parent.tag == "pre" and parent.offset == self.length16
             entity_type = None if inside_pre else "code"
             if inside_pre and parent is not None:
                 language = attributes.get("class", "")
                 if language.startswith("language-") and len(language) > len("language-"):
                     parent.language = language[len("language-") :]
-        elif tag == "pre":
-            entity_type = "pre"
         elif tag == "blockquote":
             entity_type = "expandable_blockquote" if "expandable" in attributes else "blockquote"
         elif tag == "tg-emoji":
             if not attributes.get("emoji-id", "").isdigit():
-                raise EntityParseError(
-                    f'Tag "tg-emoji" at position {position} needs a numeric "emoji-id" attribute'
-                )
+                raise EntityParseError(f'Tag "tg-emoji" at position {position} needs a numeric "emoji-id" attribute')
             entity_type = "custom_emoji"
         else:  # tg-time
             if not re.fullmatch(r"-?[0-9]+", attributes.get("unix", "")):
-                raise EntityParseError(
-                    f'Tag "tg-time" at position {position} needs a numeric "unix" attribute'
-                )
+                raise EntityParseError(f'Tag "tg-time" at position {position} needs a numeric "unix" attribute')
             if not _TIME_FORMAT.fullmatch(attributes.get("format", "")):
-                raise EntityParseError(
-                    f'Unsupported "format" of tag "tg-time" at position {position}'
-                )
+                raise EntityParseError(f'Unsupported "format" of tag "tg-time" at position {position}')
             entity_type = "date_time"
         if self.strict:
             self.check_nesting(tag, position, entity_type)
-        self.open.append(
-            _OpenElement(
-                tag=tag,
-                position=position,
-                order=self.tags_seen,
-                offset=self.length16,
-                first_chunk=len(self.chunks),
-                entity_type=entity_type,
-                attributes=attributes,
-            )
-        )
+        self.open.append(_OpenElement(tag, position, self.tags_seen, self.length16, len(self.chunks), entity_type, attributes))
         self.tags_seen += 1
 
     def check_nesting(self, tag: str, position: int, entity_type: str | None) -> None:
         """Refuse the combinations the documentation says can't contain each other."""
         parent = self.open[-1] if self.open else None
         if parent is not None and parent.tag in ("code", "pre") and entity_type is not None:
-            raise EntityParseError(
-                f'Tag "{tag}" at position {position} can\'t be inside "{parent.tag}"'
-            )
+            raise EntityParseError(f'Tag "{tag}" at position {position} can\'t be inside "{parent.tag}"')
         if tag in ("a", "blockquote") and any(element.tag == tag for element in self.open):
-            raise EntityParseError(
-                f'Tag "{tag}" at position {position} can\'t be nested inside another "{tag}"'
-            )
+            raise EntityParseError(f'Tag "{tag}" at position {position} can\'t be nested inside another "{tag}"')
 
     def close(self, tag: str, position: int) -> None:
         if not self.open:
-            raise EntityParseError(
-                f'Unmatched end tag "{tag}" at position {position}: no tag is open'
-            )
+            raise EntityParseError(f'Unmatched end tag "{tag}" at position {position}: no tag is open')
         element = self.open[-1]
         if element.tag != tag:
             raise EntityParseError(
@@ -369,16 +281,12 @@ class _HtmlReader:
             href = attributes.get("href", "").strip()
             if not href:
                 if self.strict:
-                    raise EntityParseError(
-                        f'Tag "a" at position {element.position} needs a non-empty "href"'
-                    )
+                    raise EntityParseError(f'Tag "a" at position {element.position} needs a non-empty "href"')
                 href = "".join(self.chunks[element.first_chunk :])
             url = checked_link(href)
             if not url:
                 if self.strict:
-                    raise EntityParseError(
-                        f'Tag "a" at position {element.position} has an invalid URL'
-                    )
+                    raise EntityParseError(f'Tag "a" at position {element.position} has an invalid URL')
                 return None
             return Entity(kind, offset, length, url=url)
         if kind == "pre":
@@ -386,13 +294,8 @@ class _HtmlReader:
         if kind == "custom_emoji":
             return Entity(kind, offset, length, custom_emoji_id=attributes["emoji-id"])
         if kind == "date_time":
-            return Entity(
-                kind,
-                offset,
-                length,
-                unix_time=int(attributes["unix"]),
-                date_time_format=attributes.get("format") or None,
-            )
+            return Entity(kind, offset, length, unix_time=int(attributes["unix"]),
+                          date_time_format=attributes.get("format") or None)
         return Entity(kind, offset, length)
 
 
@@ -405,12 +308,7 @@ def parse_html(text: str, *, strict: bool = True) -> ParsedText:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise EntityParseError(
-            "Text must be valid Unicode (it contains a lone surrogate)"
-        ) from None
+        raise EntityParseError("Text must be valid Unicode (it contains a lone surrogate)") from None
     return _HtmlReader(text, strict).run()
 
 
-def html_to_plain(text: str, *, strict: bool = True) -> str:
-    """The plain text a Telegram client would show for Bot API HTML ``text``."""
-    return parse_html(text, strict=strict).text

@@ -1,9 +1,4 @@
-"""Simulated Telegram users and chats that talk to the bot through the fake Bot API.
-
-Every ``send_*``/``press*`` method enqueues a realistic ``Update`` (unique, increasing
-``update_id``) which the bot receives via getUpdates or its webhook. The bot's answers are
-recorded per chat and can be awaited with :meth:`SimulatedChat.wait_for_message`.
-"""
+"""Simulated Telegram users and chats that talk to the bot through the fake Bot API."""
 
 from __future__ import annotations
 
@@ -159,6 +154,25 @@ class SimulatedChat:
             return None
         return [[button["text"] for button in row] for row in markup["keyboard"]]
 
+    async def _post(self, sender: dict[str, Any], content: dict[str, Any], reply_to: int | None = None) -> dict[str, Any]:
+        """``sender`` posts ``content`` here: a ``message`` update the bot receives."""
+        message: dict[str, Any] = {
+            "message_id": self._state.next_message_id(), "from": dict(sender), "chat": dict(self._state.chat),
+            "date": int(time.time()), **content,
+        }
+        if reply_to is not None:
+            message["reply_to_message"] = self._server.message_json(self.id, reply_to)
+        self._state.user_messages[message["message_id"]] = message
+        self._touch()
+        await self._server.push_update({"message": message})
+        return message
+
+    @staticmethod
+    def _command(word: str, args: str | None, name: str) -> dict[str, Any]:
+        """``word [args]`` as text, ``name`` at its start marked as a ``bot_command``."""
+        text = word if not args else f"{word} {args}"
+        return {"text": text, "entities": [{"offset": 0, "length": utf16_len(name), "type": "bot_command"}]}
+
     def mark(self) -> int:
         """Current event sequence number; pass as ``since`` to only see later bot output."""
         return self._server.event_seq
@@ -237,25 +251,11 @@ class SimulatedUser(SimulatedChat):
 
     # -- sending -------------------------------------------------------------------------
 
-    async def _send(
-        self, content: dict[str, Any], *, reply_to: int | None = None
-    ) -> dict[str, Any]:
+    async def _send(self, content: dict[str, Any], *, reply_to: int | None = None) -> dict[str, Any]:
         if self._state.blocked:
             await self.unblock_bot()  # writing to a blocked bot restarts it, like the apps do
         self._state.started = True
-        message: dict[str, Any] = {
-            "message_id": self._state.next_message_id(),
-            "from": dict(self._user),
-            "chat": dict(self._state.chat),
-            "date": int(time.time()),
-            **content,
-        }
-        if reply_to is not None:
-            message["reply_to_message"] = self._server.message_json(self.id, reply_to)
-        self._state.user_messages[message["message_id"]] = message
-        self._touch()
-        await self._server.push_update({"message": message})
-        return message
+        return await self._post(self._user, content, reply_to)
 
     async def send_text(self, text: str, *, reply_to: int | None = None) -> dict[str, Any]:
         """Send a text message; returns the ``Message`` JSON the bot will receive."""
@@ -264,57 +264,28 @@ class SimulatedUser(SimulatedChat):
     async def send_command(self, command: str, args: str | None = None) -> dict[str, Any]:
         """Send ``/command [args]`` with a ``bot_command`` entity (leading '/' optional)."""
         word = command if command.startswith("/") else f"/{command}"
-        text = word if not args else f"{word} {args}"
-        name = word.split()[0]
-        entity = {"offset": 0, "length": utf16_len(name), "type": "bot_command"}
-        return await self._send({"text": text, "entities": [entity]})
+        return await self._send(self._command(word, args, word.split()[0]))
 
     async def send_sticker(self, emoji: str = "👍") -> dict[str, Any]:
         """Send a regular sticker."""
         sticker = {
-            **self._server.file_ids("CAACAgIAAxkBAAI"),
-            "type": "regular",
-            "width": 512,
-            "height": 512,
-            "is_animated": False,
-            "is_video": False,
-            "emoji": emoji,
-            "set_name": "TestStickers",
-            "file_size": 23_456,
+            **self._server.file_ids("CAACAgIAAxkBAAI"), "type": "regular", "width": 512, "height": 512,
+            "is_animated": False, "is_video": False, "emoji": emoji, "set_name": "TestStickers", "file_size": 23_456,
         }
         return await self._send({"sticker": sticker})
 
     async def send_photo(self, caption: str | None = None) -> dict[str, Any]:
         """Send a photo (three sizes), optionally with a caption."""
-        sizes = [
-            {
-                **self._server.file_ids("AgACAgIAAxkBAAI"),
-                "width": w,
-                "height": w,
-                "file_size": w * 40,
-            }
-            for w in (90, 320, 800)
-        ]
-        content: dict[str, Any] = {"photo": sizes}
-        if caption:
-            content["caption"] = caption
-        return await self._send(content)
+        sizes = [{**self._server.file_ids("AgACAgIAAxkBAAI"), "width": w, "height": w, "file_size": w * 40}
+                 for w in (90, 320, 800)]
+        return await self._send({"photo": sizes, **({"caption": caption} if caption else {})})
 
-    async def send_document(
-        self, file_name: str = "notes.pdf", mime_type: str = "application/pdf"
-    ) -> dict[str, Any]:
+    async def send_document(self, file_name: str = "notes.pdf", mime_type: str = "application/pdf") -> dict[str, Any]:
         """Send a document."""
-        document = {
-            **self._server.file_ids("BQACAgIAAxkBAAI"),
-            "file_name": file_name,
-            "mime_type": mime_type,
-            "file_size": 12_345,
-        }
-        return await self._send({"document": document})
+        ids = self._server.file_ids("BQACAgIAAxkBAAI")
+        return await self._send({"document": {**ids, "file_name": file_name, "mime_type": mime_type, "file_size": 12_345}})
 
-    async def send_location(
-        self, latitude: float = 52.52, longitude: float = 13.405
-    ) -> dict[str, Any]:
+    async def send_location(self, latitude: float = 52.52, longitude: float = 13.405) -> dict[str, Any]:
         """Send a location."""
         return await self._send({"location": {"latitude": latitude, "longitude": longitude}})
 
@@ -373,38 +344,27 @@ class SimulatedUser(SimulatedChat):
 
     async def block_bot(self) -> None:
         """Block the bot: sends now fail with 403; a ``my_chat_member`` "kicked" update."""
-        if self._state.blocked:
-            return
-        self._state.blocked = True
-        self._touch()
-        await self._server.push_update(self._member_update("member", "kicked"))
+        await self._set_blocked(True)
 
     async def unblock_bot(self) -> None:
         """Unblock (restart) the bot: ``my_chat_member`` back to "member"."""
-        if not self._state.blocked:
-            return
-        self._state.blocked = False
-        self._touch()
-        await self._server.push_update(self._member_update("kicked", "member"))
+        await self._set_blocked(False)
 
-    def _member_update(self, old: str, new: str) -> dict[str, Any]:
+    async def _set_blocked(self, blocked: bool) -> None:
+        if self._state.blocked == blocked:
+            return
+        self._state.blocked = blocked
+        self._touch()
         bot = self._server.bot_user
 
         def member(status: str) -> dict[str, Any]:
-            data: dict[str, Any] = {"user": dict(bot), "status": status}
-            if status == "kicked":
-                data["until_date"] = 0
-            return data
+            return {"user": dict(bot), "status": status, **({"until_date": 0} if status == "kicked" else {})}
 
-        return {
-            "my_chat_member": {
-                "chat": dict(self._state.chat),
-                "from": dict(self._user),
-                "date": int(time.time()),
-                "old_chat_member": member(old),
-                "new_chat_member": member(new),
-            }
-        }
+        old, new = ("member", "kicked") if blocked else ("kicked", "member")
+        await self._server.push_update({"my_chat_member": {
+            "chat": dict(self._state.chat), "from": dict(self._user), "date": int(time.time()),
+            "old_chat_member": member(old), "new_chat_member": member(new),
+        }})
 
 
 class SimulatedGroup(SimulatedChat):
@@ -415,7 +375,7 @@ class SimulatedGroup(SimulatedChat):
 
     async def send_text(self, user: SimulatedUser, text: str) -> dict[str, Any]:
         """``user`` posts ``text`` in the group."""
-        return await self._post(user, {"text": text})
+        return await self._post(user.user, {"text": text})
 
     async def send_command(
         self, user: SimulatedUser, command: str, args: str | None = None, *, mention: bool = True
@@ -424,19 +384,4 @@ class SimulatedGroup(SimulatedChat):
         word = command if command.startswith("/") else f"/{command}"
         if mention and "@" not in word:
             word = f"{word}@{self._server.bot_user['username']}"
-        text = word if not args else f"{word} {args}"
-        entity = {"offset": 0, "length": utf16_len(word), "type": "bot_command"}
-        return await self._post(user, {"text": text, "entities": [entity]})
-
-    async def _post(self, user: SimulatedUser, content: dict[str, Any]) -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "message_id": self._state.next_message_id(),
-            "from": user.user,
-            "chat": dict(self._state.chat),
-            "date": int(time.time()),
-            **content,
-        }
-        self._state.user_messages[message["message_id"]] = message
-        self._touch()
-        await self._server.push_update({"message": message})
-        return message
+        return await self._post(user.user, self._command(word, args, word))

@@ -20,38 +20,18 @@ CALLBACK_DATA_MAX_BYTES = 64
 MAX_COMMANDS = 100
 
 _INLINE_ACTIONS = (
-    "url",
-    "callback_data",
-    "web_app",
-    "login_url",
-    "switch_inline_query",
-    "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat",
-    "copy_text",
-    "callback_game",
-    "pay",
+    "url", "callback_data", "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay",
 )
+_OBJECT_ACTIONS = frozenset({"web_app", "login_url", "switch_inline_query_chosen_chat", "copy_text"})
 # Actions that count as "used" only when non-empty (Telegram treats "" as absent).
 _NON_EMPTY_ACTIONS = frozenset({"url", "callback_data"})
 _INLINE_EXTRAS = ("style", "icon_custom_emoji_id")
 _REPLY_BUTTON_FIELDS = (
-    "text",
-    "request_users",
-    "request_chat",
-    "request_contact",
-    "request_location",
-    "request_poll",
-    "web_app",
-    "style",
-    "icon_custom_emoji_id",
+    "text", "request_users", "request_chat", "request_contact", "request_location", "request_poll", "web_app",
+    "style", "icon_custom_emoji_id",
 )
-_REPLY_MARKUP_FLAGS = (
-    "is_persistent",
-    "resize_keyboard",
-    "one_time_keyboard",
-    "input_field_placeholder",
-    "selective",
-)
+_REPLY_MARKUP_FLAGS = ("is_persistent", "resize_keyboard", "one_time_keyboard", "input_field_placeholder", "selective")
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _SCOPE_TYPES = {
     "default": (),
@@ -95,9 +75,7 @@ def _inline_button(button: Any) -> dict[str, Any]:
     if not used:
         raise _button_error("Text buttons are unallowed in the inline keyboard")
     if len(used) > 1:
-        raise _button_error(
-            "exactly one of the optional fields must be used, got " + ", ".join(used)
-        )
+        raise _button_error("exactly one of the optional fields must be used, got " + ", ".join(used))
 
     action = used[0]
     value = button[action]
@@ -105,31 +83,28 @@ def _inline_button(button: Any) -> dict[str, Any]:
         raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
     if action == "url" and not re.match(r"^(https?|tg)://", checked_link(value)):
         raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
-    object_actions = ("web_app", "login_url", "switch_inline_query_chosen_chat", "copy_text")
-    if action in object_actions and not isinstance(value, Mapping):
+    if action in _OBJECT_ACTIONS and not isinstance(value, Mapping):
         raise _button_error(f'Field "{action}" must be of type Object')
-    normalized: dict[str, Any] = {"text": text, action: value}
-    for extra in _INLINE_EXTRAS:
-        if button.get(extra) is not None:
-            normalized[extra] = button[extra]
-    return normalized
+    return {"text": text, action: value, **_present(button, _INLINE_EXTRAS)}
+
+
+def _present(source: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The ``keys`` of ``source`` that are set (not None), in ``keys`` order."""
+    return {key: source[key] for key in keys if source.get(key) is not None}
+
+
+def _keyboard_error(message: str) -> ApiError:
+    return ApiError(400, f"Bad Request: can't parse keyboard button: {message}")
 
 
 def _reply_button(button: Any) -> dict[str, Any]:
     if isinstance(button, str):
         return {"text": button}
     if not isinstance(button, Mapping):
-        raise ApiError(
-            400,
-            "Bad Request: can't parse keyboard button: "
-            "KeyboardButton must be a String or an Object",
-        )
-    text = button.get("text")
-    if not isinstance(text, str):
-        raise ApiError(
-            400, 'Bad Request: can\'t parse keyboard button: Field "text" must be of type String'
-        )
-    return {key: button[key] for key in _REPLY_BUTTON_FIELDS if button.get(key) is not None}
+        raise _keyboard_error("KeyboardButton must be a String or an Object")
+    if not isinstance(button.get("text"), str):
+        raise _keyboard_error('Field "text" must be of type String')
+    return _present(button, _REPLY_BUTTON_FIELDS)
 
 
 def normalize_reply_markup(markup: Any, *, inline_only: bool = False) -> dict[str, Any] | None:
@@ -144,13 +119,7 @@ def normalize_reply_markup(markup: Any, *, inline_only: bool = False) -> dict[st
         raise ApiError(400, "Bad Request: object expected as reply markup")
 
     if "inline_keyboard" in markup:
-        rows = markup["inline_keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise ApiError(
-                400,
-                'Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup must be an '
-                "Array of Arrays",
-            )
+        rows = _rows(markup["inline_keyboard"], '"inline_keyboard" of the InlineKeyboardMarkup')
         keyboard = [[_inline_button(button) for button in row] for row in rows]
         keyboard = [row for row in keyboard if row]
         return {"inline_keyboard": keyboard} if keyboard else None
@@ -161,24 +130,20 @@ def normalize_reply_markup(markup: Any, *, inline_only: bool = False) -> dict[st
         raise ApiError(400, "Bad Request: inline keyboard expected")
 
     if "keyboard" in markup:
-        rows = markup["keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise ApiError(400, 'Bad Request: field "keyboard" must be an Array of Arrays')
-        keyboard = [[_reply_button(button) for button in row] for row in rows]
-        normalized: dict[str, Any] = {"keyboard": keyboard}
-        for flag in _REPLY_MARKUP_FLAGS:
-            if markup.get(flag) is not None:
-                normalized[flag] = markup[flag]
-        return normalized
+        rows = _rows(markup["keyboard"], '"keyboard"')
+        return {"keyboard": [[_reply_button(button) for button in row] for row in rows],
+                **_present(markup, _REPLY_MARKUP_FLAGS)}
     if markup.get("remove_keyboard") or markup.get("hide_keyboard"):
         return {"remove_keyboard": True}
     if markup.get("force_reply") or markup.get("force_reply_keyboard"):
-        normalized = {"force_reply": True}
-        for flag in ("input_field_placeholder", "selective"):
-            if markup.get(flag) is not None:
-                normalized[flag] = markup[flag]
-        return normalized
+        return {"force_reply": True, **_present(markup, ("input_field_placeholder", "selective"))}
     return None
+
+
+def _rows(rows: Any, field: str) -> list[list[Any]]:
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise ApiError(400, f"Bad Request: field {field} must be an Array of Arrays")
+    return rows
 
 
 def validate_commands(commands: list[Any]) -> list[dict[str, str]]:
@@ -191,14 +156,9 @@ def validate_commands(commands: list[Any]) -> list[dict[str, str]]:
             raise ApiError(400, "Bad Request: can't parse BotCommand: expected an Object")
         for key in ("command", "description"):
             if key not in command:
-                raise ApiError(
-                    400, f"Bad Request: can't parse BotCommand: Can't find field \"{key}\""
-                )
+                raise ApiError(400, f"Bad Request: can't parse BotCommand: Can't find field \"{key}\"")
             if not isinstance(command[key], str):
-                raise ApiError(
-                    400,
-                    f'Bad Request: can\'t parse BotCommand: Field "{key}" must be of type String',
-                )
+                raise ApiError(400, f'Bad Request: can\'t parse BotCommand: Field "{key}" must be of type String')
         name = command["command"]
         description = command["description"].strip()
         if not _COMMAND_RE.match(name):
@@ -219,8 +179,6 @@ def scope_key(scope: Mapping[str, Any] | None) -> tuple[Any, ...]:
     values: list[Any] = [kind]
     for key in _SCOPE_TYPES[kind]:
         if scope.get(key) in (None, ""):
-            raise ApiError(
-                400, f"Bad Request: can't parse BotCommandScope: Can't find field \"{key}\""
-            )
+            raise ApiError(400, f"Bad Request: can't parse BotCommandScope: Can't find field \"{key}\"")
         values.append(str(scope[key]))
     return tuple(values)
