@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.chat_lanes import ChatLanes
 from bot.telegram_attachments import Attachments
-from bot.telegram_render import TelegramMessage, packed, render
+from bot.telegram_render import TelegramMessage, Touches, packed, render
+from dialogs.events import Event
 from dialogs.replies import Outcome, Reply, Role
 from dialogs.service import DialogService
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 MAX_SETTLED = 50_000
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 #: Telegram's answer to an edit that changes nothing (such as one retried after it went through).
@@ -36,6 +40,27 @@ class Delivery:
         #: Messages this process closed or stripped of buttons, so that it never repeats an
         #: edit Telegram would refuse as "message is not modified".
         self._settled: OrderedDict[tuple[int, int], str] = OrderedDict()
+        #: Telegram's newer touches this bot sends; one Telegram refuses is left out from then on.
+        self.touches = Touches()
+
+    async def _touched(self, call: Callable[[TelegramMessage], Awaitable[T]],
+                       rendered: Callable[[Touches], TelegramMessage]) -> T:
+        """``call`` with the message rendered with today's touches; where Telegram refuses one
+        (400 naming it), again without it, and without it from now on: the plain form people
+        got before these touches existed."""
+        touches = self.touches
+        message = rendered(touches)
+        while True:
+            try:
+                return await call(message)
+            except BadRequest as error:
+                narrowed = None if NOT_MODIFIED in error.message.casefold() else touches.without_refused(error.message)
+                plainer = rendered(narrowed) if narrowed is not None else message
+                if plainer.wire == message.wire:
+                    raise
+                logger.info("Telegram refused a newer touch, sending without it: %s", error.message)
+                self.touches &= narrowed  # type: ignore[operator]
+                touches, message = narrowed, plainer  # type: ignore[assignment]
 
     def _settle(self, chat_id: int, message_id: int, html: str) -> bool:
         """Note that a message is being closed (``html``: its new text) or stripped of its
@@ -105,7 +130,8 @@ class Delivery:
         next question, or the result), or None if it cannot."""
         if not replies or replies[0].role not in (Role.QUESTION, Role.RESULT):
             return None
-        messages = render(replies[0], link_for=lambda event: self.attachments.share_link(bot, event, language))
+        messages = render(replies[0], link_for=lambda event: self.attachments.share_link(bot, event, language),
+                          touches=self.touches)
         return messages[0] if len(messages) == 1 else None
 
     async def _replace(self, bot: Bot, chat_id: int, message_id: int, reply: Reply, message: TelegramMessage,
@@ -113,11 +139,21 @@ class Delivery:
         """Turn the question tapped into ``reply`` (rendered: ``message``, its buttons included); a
         result's card follows it."""
         self._settled.pop((chat_id, message_id), None)  # it shows buttons again
-        try:
-            await bot.edit_message_text(
-                message.html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-                reply_markup=message.markup, link_preview_options=NO_PREVIEW,
+
+        def rendered(touches: Touches) -> TelegramMessage:
+            if touches == self.touches:
+                return message
+            link_for = lambda event: self.attachments.share_link(bot, event, language)  # noqa: E731
+            return render(reply, link_for=link_for, touches=touches)[0]
+
+        async def edit(shown: TelegramMessage) -> object:
+            return await bot.edit_message_text(
+                shown.html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                reply_markup=shown.markup, link_preview_options=NO_PREVIEW,
             )
+
+        try:
+            await self._touched(edit, rendered)
         except BadRequest as error:
             # "Not modified": a retried edit that had gone through, which is fine. Otherwise the
             # message vanished meanwhile: say it anew below.
@@ -132,11 +168,23 @@ class Delivery:
         """Send a reply (split if long); return the id of its last message. A result's card
         follows its text without holding up the update: the person reads the result at once."""
         last: int | None = None
-        for message in render(reply, link_for=lambda event: self.attachments.share_link(bot, event, language)):
-            sent = await bot.send_message(
-                chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=message.markup,
-                link_preview_options=NO_PREVIEW,
-            )
+
+        def link_for(event: Event) -> str | None:
+            return self.attachments.share_link(bot, event, language)
+
+        async def send(message: TelegramMessage) -> Message:
+            return await bot.send_message(chat_id, message.html, parse_mode=ParseMode.HTML,
+                                          reply_markup=message.markup, link_preview_options=NO_PREVIEW)
+
+        touches = self.touches
+        messages = render(reply, link_for=link_for, touches=touches)
+
+        def message_at(index: int) -> Callable[[Touches], TelegramMessage]:
+            return lambda wanted: messages[index] if wanted == touches else render(
+                reply, link_for=link_for, touches=wanted)[index]
+
+        for index in range(len(messages)):
+            sent = await self._touched(send, message_at(index))
             last = sent.message_id
         if reply.card is not None:
             await self.attachments.follow_with_card(bot, chat_id, reply.card)

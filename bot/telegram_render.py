@@ -1,5 +1,6 @@
 """Rendering platform-free replies for Telegram: escaped HTML, split at 4096 characters,
-inline keyboards with encoded callback data."""
+inline keyboards with encoded callback data, and today's touches where allowed (coloured
+buttons, a date in the reader's own locale, a copy button), each of which can be left out."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import KeyboardButtonStyle
 
 from bot.callback_codec import encode
 from dialogs.events import Event, EventKind
-from dialogs.replies import Button, Reply, Role, Span, Style
+from dialogs.replies import Button, Reply, Role, Span, Style, Tone
 
 MAX_MESSAGE_LENGTH = 4096  # characters of parsed text, counted in UTF-16 code units
 _TAGS = {Style.PLAIN: ("", ""), Style.BOLD: ("<b>", "</b>"), Style.ITALIC: ("<i>", "</i>"),
@@ -19,6 +21,39 @@ _TAGS = {Style.PLAIN: ("", ""), Style.BOLD: ("<b>", "</b>"), Style.ITALIC: ("<i>
          Style.EXPANDABLE_QUOTE: ("<blockquote expandable>", "</blockquote>")}
 #: Buttons that open a link instead of sending callback data (Share): event -> URL or None.
 LinkFor = Callable[[Event], "str | None"]
+_STYLES = {Tone.MAIN: KeyboardButtonStyle.PRIMARY, Tone.GOOD: KeyboardButtonStyle.SUCCESS,
+           Tone.DANGER: KeyboardButtonStyle.DANGER}
+#: How a date shows (Telegram's date_time_format): the long date, in the reader's own locale.
+DATE_FORMAT = "D"
+
+
+@dataclass(frozen=True)
+class Touches:
+    """Which of Telegram's newer touches to send. Each can be refused by the Bot API (a server or
+    chat without it): the message then goes without it, as it did before them."""
+
+    styles: bool = True  # coloured buttons (Bot API 9.4 ``style``)
+    dates: bool = True  # dates shown in the reader's locale (9.5 ``date_time`` entity)
+    copy: bool = True  # the plan's copy-to-clipboard button (7.11 ``copy_text``)
+
+    @property
+    def any(self) -> bool:
+        return self.styles or self.dates or self.copy
+
+    def without_refused(self, error: str) -> Touches | None:
+        """These touches without the one Telegram's ``error`` refuses, or None when it names
+        none of them (an error of another kind)."""
+        text = error.casefold()
+        if "style" in text:
+            return replace(self, styles=False)
+        if "copy" in text:
+            return replace(self, copy=False)
+        if "date" in text or "time" in text or "entit" in text:
+            return replace(self, dates=False)
+        return None
+
+    def __and__(self, other: Touches) -> Touches:
+        return Touches(self.styles and other.styles, self.dates and other.dates, self.copy and other.copy)
 
 
 @dataclass(frozen=True)
@@ -28,28 +63,42 @@ class TelegramMessage:
     html: str
     markup: InlineKeyboardMarkup | None
 
+    @property
+    def wire(self) -> tuple[str, object]:
+        """What Telegram receives (for telling two renderings apart: every button field counts)."""
+        return self.html, None if self.markup is None else self.markup.to_dict()
+
 
 def utf16_length(text: str) -> int:
     """Length as Telegram counts it."""
     return len(text.encode("utf-16-le")) // 2
 
 
-def span_html(span: Span) -> str:
-    """One span as escaped HTML."""
+def span_html(span: Span, touches: Touches = Touches()) -> str:
+    """One span as escaped HTML (a date as a date_time entity, when allowed, over its plain form)."""
+    text = html.escape(span.text, quote=False)
+    if span.style is Style.DATE:
+        return f'<tg-time unix="{int(span.at)}" format="{DATE_FORMAT}">{text}</tg-time>' \
+            if touches.dates and span.at is not None else text
     opening, closing = _TAGS[span.style]
-    return f"{opening}{html.escape(span.text, quote=False)}{closing}"
+    return f"{opening}{text}{closing}"
 
 
-def _button(button: Button, link_for: LinkFor | None) -> InlineKeyboardButton | None:
+def _button(button: Button, link_for: LinkFor | None, touches: Touches) -> InlineKeyboardButton | None:
+    style = _STYLES.get(button.tone) if touches.styles else None
+    if button.copies:
+        return InlineKeyboardButton(button.label, copy_text=CopyTextButton(button.copies), style=style) \
+            if touches.copy else None
     if button.event.kind is EventKind.SHARE:
         url = link_for(button.event) if link_for is not None else None
-        return InlineKeyboardButton(button.label, url=url) if url else None
-    return InlineKeyboardButton(button.label, callback_data=encode(button.event))
+        return InlineKeyboardButton(button.label, url=url, style=style) if url else None
+    return InlineKeyboardButton(button.label, callback_data=encode(button.event), style=style)
 
 
-def keyboard(reply: Reply, link_for: LinkFor | None = None) -> InlineKeyboardMarkup | None:
-    """The reply's buttons as an inline keyboard, or None; link buttons without a link are left out."""
-    rows = [[b for button in row if (b := _button(button, link_for)) is not None] for row in reply.buttons]
+def keyboard(reply: Reply, link_for: LinkFor | None = None, touches: Touches = Touches()) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as an inline keyboard, or None; link buttons without a link and copy
+    buttons where they are not allowed are left out."""
+    rows = [[b for button in row if (b := _button(button, link_for, touches)) is not None] for row in reply.buttons]
     rows = [row for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -76,7 +125,8 @@ def _pieces(span: Span, limit: int) -> list[Span]:
     return pieces
 
 
-def render(reply: Reply, limit: int = MAX_MESSAGE_LENGTH, link_for: LinkFor | None = None) -> list[TelegramMessage]:
+def render(reply: Reply, limit: int = MAX_MESSAGE_LENGTH, link_for: LinkFor | None = None,
+           touches: Touches = Touches()) -> list[TelegramMessage]:
     """The reply as one or more messages; the keyboard goes on the last one."""
     chunks: list[list[Span]] = [[]]
     size = 0
@@ -88,8 +138,8 @@ def render(reply: Reply, limit: int = MAX_MESSAGE_LENGTH, link_for: LinkFor | No
                 size = 0
             chunks[-1].append(span)
             size += length
-    texts = ["".join(span_html(span) for span in chunk).strip() or "…" for chunk in chunks]
-    markup = keyboard(reply, link_for)
+    texts = ["".join(span_html(span, touches) for span in chunk).strip() or "…" for chunk in chunks]
+    markup = keyboard(reply, link_for, touches)
     return [TelegramMessage(text, markup if index == len(texts) - 1 else None) for index, text in enumerate(texts)]
 
 

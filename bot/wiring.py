@@ -21,7 +21,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.storage.sqlite import SqliteSessionStore
 from dialogs.content import DEFAULT_LANGUAGE, Content
-from dialogs.engine import DialogEngine
+from dialogs.engine import DEFAULT_CHECKIN_AFTER_SECONDS, DialogEngine
 from dialogs.machine import build_machine
 from dialogs.service import DialogService
 from dialogs.storage import PollerSlot, SessionStore
@@ -37,12 +37,14 @@ SECONDS_PER_DAY = 86_400
 Clock = Callable[[], float]
 
 
-def build_engines(languages: Content | Mapping[str, Content], retention_days: int) -> dict[str, DialogEngine]:
+def build_engines(languages: Content | Mapping[str, Content], retention_days: int,
+                  checkin_after: float = DEFAULT_CHECKIN_AFTER_SECONDS) -> dict[str, DialogEngine]:
     """One dialog engine per language, each knowing every language's name (for /language)."""
     contents = {languages.language: languages} if isinstance(languages, Content) else dict(languages)
     names = {code: content.language_name for code, content in contents.items()}
     machine = build_machine(next(iter(contents.values())))  # the same questions in every language
-    return {code: DialogEngine(content, retention_days, names, machine) for code, content in contents.items()}
+    return {code: DialogEngine(content, retention_days, names, machine, checkin_after=checkin_after)
+            for code, content in contents.items()}
 
 
 def make_store(settings: Settings, clock: Clock = time.time) -> SessionStore:
@@ -111,8 +113,8 @@ async def build_crossroads(
         if purged:
             logger.info("purged %d sessions idle for over %d days", purged, settings.retention_days)
         # Several processes may share a PostgreSQL database: prompts are written at once there.
-        service = DialogService(build_engines(contents, settings.retention_days), store, clock=clock,
-                                checkin_after=settings.checkin_after_seconds, lazy_prompts=not settings.postgres_url,
+        service = DialogService(build_engines(contents, settings.retention_days, settings.checkin_after_seconds),
+                                store, clock=clock, lazy_prompts=not settings.postgres_url,
                                 operators=settings.admin_chat_ids)
         if not telegram:
             return Crossroads(settings, service)

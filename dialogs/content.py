@@ -161,6 +161,8 @@ class Content:
     requirements: tuple[Requirement, ...] = ()
     commands: Mapping[str, CommandWords] = field(default_factory=dict)
     plans: Mapping[str, tuple[PlanStep, ...]] = field(default_factory=dict)
+    #: Each path's plan in short, for the plan's copy button (path id -> text).
+    checklists: Mapping[str, str] = field(default_factory=dict)
     language: str = DEFAULT_LANGUAGE
     language_name: str = "English"
     bot_description: str = ""

@@ -37,6 +37,8 @@ from dialogs.what_if import smallest_change, unsure_outlook
 DEFAULT_RETENTION_DAYS = 90
 QUESTION_NAME_SIMILARITY = 75
 
+#: "Remind me" checks in two weeks later, unless configured otherwise.
+DEFAULT_CHECKIN_AFTER_SECONDS = 14 * 86_400
 
 class Turn:
     """The machine's model for one event: the session being changed and the replies queued."""
@@ -71,6 +73,7 @@ class Turn:
         self.compare = False
         self._content = engine.content
         self._views = engine.views
+        self._checkin_after = engine.checkin_after
 
     def __getattr__(self, name: str) -> bool:
         """``names_<question>`` conditions: the change event names that question (the machine has
@@ -236,8 +239,10 @@ class Turn:
         self._say(self._views.change_menu(self.answers, self.generation))
 
     def request_reminder(self) -> None:
+        """Ask for a check-in about this result; the reply says on which day (a message, not a
+        toast: the date stays in the chat)."""
         self.checkin = score(self._content, self.answers).recommended
-        self._notify("checkin_set")
+        self._say(self._views.checkin_set(self.now + self._checkin_after))
 
     def show_not_ready(self) -> None:
         self._say(self._views.text("result_not_ready"))
@@ -281,13 +286,15 @@ class DialogEngine:
 
     def __init__(self, content: Content, retention_days: int = DEFAULT_RETENTION_DAYS,
                  languages: Mapping[str, str] | None = None, machine: Machine | None = None,
-                 thresholds: Thresholds = DEFAULT) -> None:
+                 thresholds: Thresholds = DEFAULT, checkin_after: float = DEFAULT_CHECKIN_AFTER_SECONDS) -> None:
         """``machine`` may be shared by engines of the same quiz in other languages: it depends
         on the questions' ids only."""
         self.content = content
         #: Every language Crossroads speaks (code -> its own name), for /language.
         self.languages = languages or {content.language: content.language_name}
         self.retention_days = retention_days
+        #: Seconds from "Remind me" to the check-in.
+        self.checkin_after = checkin_after
         self.views = Views(content)
         self.machine: Machine = machine or build_machine(content)
         self.interpreter = Interpreter(content, thresholds)

@@ -19,6 +19,22 @@ class Style(str, Enum):
     QUOTE = "quote"
     #: A quotation shown collapsed until tapped (Telegram's expandable blockquote).
     EXPANDABLE_QUOTE = "expandable_quote"
+    #: A date (``Span.at``); the text is its plain form, for front ends that cannot show a date
+    #: in the reader's own locale (Telegram's date_time entity can).
+    DATE = "date"
+
+
+class Tone(str, Enum):
+    """How much a button stands out, for front ends that colour buttons (Telegram's ``style``)."""
+
+    #: Neutral: "Not sure", "Start over", Back, menus.
+    PLAIN = "plain"
+    #: The message's main action (the answers to a question, the next step).
+    MAIN = "main"
+    #: Agreeing or confirming ("Yes, it feels right").
+    GOOD = "good"
+    #: Deleting something ("Yes, delete everything").
+    DANGER = "danger"
 
 
 class Role(str, Enum):
@@ -35,6 +51,12 @@ class Span:
 
     text: str
     style: Style = Style.PLAIN
+    #: For ``Style.DATE``: the moment shown (epoch seconds).
+    at: float | None = None
+
+
+#: The most a copy button may copy (Telegram's CopyTextButton: 1-256 characters).
+COPY_LIMIT = 256
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,10 @@ class Button:
     label: str
     event: Event
     shortcut: str = ""
+    tone: Tone = Tone.PLAIN
+    #: Text the button copies to the clipboard, for front ends that can (Telegram's copy_text;
+    #: at most COPY_LIMIT characters); such a button sends no event there.
+    copies: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from dialogs.session import GENERATION_LIMIT, Session
 from dialogs.storage import SessionStore
 
 MAX_CONFLICT_RETRIES = 5
-DEFAULT_CHECKIN_AFTER_SECONDS = 14 * 86_400
 #: Prompt message ids waiting to be written; past this many they are flushed in one transaction.
 MAX_PENDING_PROMPTS = 512
 #: Event ordinals are compared only with a session touched this recently: Telegram redelivers
@@ -85,7 +84,7 @@ class DialogService:
     def __init__(
         self, engine: DialogEngine | Mapping[str, DialogEngine], store: SessionStore,
         first_generation: Callable[[], int] = random_generation,
-        checkin_after: float = DEFAULT_CHECKIN_AFTER_SECONDS, clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time,
         lazy_prompts: bool = True, operators: frozenset[int] = frozenset(),
     ) -> None:
         #: One engine per language; ``engine`` is the default language's.
@@ -94,7 +93,6 @@ class DialogService:
         self.engine = self.engines.get(DEFAULT_LANGUAGE) or next(iter(self.engines.values()))
         self.store = store
         self._first_generation = first_generation
-        self._checkin_after = checkin_after
         #: False when several processes share the store: another worker may handle the chat's
         #: next event, so the prompt is written at once (cheaply: the store need not flush it).
         self._lazy_prompts = lazy_prompts
@@ -137,7 +135,7 @@ class DialogService:
                 if self._already_applied(session, event_id):
                     return self._replayed(session, outcome, language, now)
                 if outcome.checkin is not None:
-                    await self.store.set_checkin(chat_id, outcome.checkin, self._clock() + self._checkin_after)
+                    await self.store.set_checkin(chat_id, outcome.checkin, now + self.engines[language].checkin_after)
                 if outcome.forget:
                     await self.store.delete(chat_id)
                     self._pending_prompts.pop(chat_id, None)

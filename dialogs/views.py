@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from dialogs.analytics import AGREE, DISAGREE
 from dialogs.commands import COMMANDS
 from dialogs.content import PATH_IDS, Content, Option, Question
 from dialogs.events import Event, EventKind
 from dialogs.plurals import plural_category
-from dialogs.replies import Button, Reply, ResultCard, Role, Span, Style
+from dialogs.replies import Button, Reply, ResultCard, Role, Span, Style, Tone
 from dialogs.scoring import Answer, Contribution, Result, deciding_answers, result_excerpts
 from dialogs.session import PreviousResult
 from dialogs.what_if import Flip, UnsureOutlook
@@ -78,7 +79,7 @@ class Views:
     def _answer_button(question: Question, option: Option, generation: int) -> Button:
         number = next(n for n, choice in enumerate(question.choices, start=1) if choice.id == option.id)
         event = Event(EventKind.ANSWER, question=question.id, option=option.id, generation=generation, via_button=True)
-        return Button(option.label, event, shortcut=str(number))
+        return Button(option.label, event, shortcut=str(number), tone=Tone.PLAIN if option.is_not_sure else Tone.MAIN)
 
     def question(self, index: int, generation: int, changing: bool = False) -> Reply:
         """Question ``index`` with one button per option, then "Not sure" (and Back after the
@@ -151,8 +152,8 @@ class Views:
             return [Span("\n\n".join(lines), style)] if lines else []
         return [Span(line + "\n", Style.QUOTE) for line in lines]
 
-    def _result_button(self, key: str, kind: EventKind, shortcut: str, **values: object) -> Button:
-        return Button(self._texts.render(key, **values), Event(kind, via_button=True), shortcut=shortcut)
+    def _result_button(self, key: str, kind: EventKind, shortcut: str, tone: Tone = Tone.PLAIN) -> Button:
+        return Button(self._texts[key], Event(kind, via_button=True), shortcut=shortcut, tone=tone)
 
     def _restart_button(self) -> Button:
         return self._result_button("button_restart", EventKind.RESTART, "/restart")
@@ -161,7 +162,7 @@ class Views:
         """What now, change an answer, why, share, remind me, the paths, start over."""
         share = Button(self._texts["button_share"], Event(EventKind.SHARE, answers=tuple(answers), via_button=True))
         return (
-            (self._result_button("button_plan", EventKind.PLAN, "/plan"),
+            (self._result_button("button_plan", EventKind.PLAN, "/plan", Tone.MAIN),
              self._result_button("button_why", EventKind.WHY, "/why")),
             (self._result_button("button_change", EventKind.CHANGE, "/change"), share),
             (self._result_button("button_remind", EventKind.REMIND, "/remind"),),
@@ -169,13 +170,13 @@ class Views:
         )
 
     # -- "Does this feel right?" -------------------------------------------------------------
-    def _verdict_button(self, label: str, choice: str, generation: int, shortcut: str) -> Button:
+    def _verdict_button(self, label: str, choice: str, generation: int, shortcut: str, tone: Tone = Tone.PLAIN) -> Button:
         event = Event(EventKind.VERDICT, option=choice, generation=generation, via_button=True)
-        return Button(label, event, shortcut=f"/verdict {shortcut}")
+        return Button(label, event, shortcut=f"/verdict {shortcut}", tone=tone)
 
     def verdict_row(self, generation: int) -> tuple[Button, ...]:
         """ "Feels right" / "Not really" under a result, for this quiz."""
-        return (self._verdict_button(self._texts["button_verdict_yes"], AGREE, generation, "yes"),
+        return (self._verdict_button(self._texts["button_verdict_yes"], AGREE, generation, "yes", Tone.GOOD),
                 self._verdict_button(self._texts["button_verdict_no"], DISAGREE, generation, "no"))
 
     def verdict_prompt(self, generation: int) -> Reply:
@@ -328,7 +329,7 @@ class Views:
             *self._bars(result),
             Span("\n" + self._texts["shared_offer"]),
         ]
-        take = self._result_button("button_take_quiz", EventKind.START, "/start")
+        take = self._result_button("button_take_quiz", EventKind.START, "/start", Tone.MAIN)
         return Reply(tuple(spans), ((take,),), Role.INFO)
 
     def why(self, result: Result) -> Reply:
@@ -364,14 +365,24 @@ class Views:
             if step.excerpt not in seen:
                 seen.append(step.excerpt)
         spans.extend(self._quotes(seen, Style.EXPANDABLE_QUOTE))
-        buttons = ((self._result_button("button_back_to_result", EventKind.START, "/start"), self._restart_button()),)
+        copy = Button(self._texts["button_copy_plan"], Event(EventKind.PLAN, via_button=True), tone=Tone.MAIN,
+                      copies=self._content.checklists[path_id])
+        back = self._result_button("button_back_to_result", EventKind.START, "/start")
+        buttons = ((copy,), (back, self._restart_button()))
         return Reply(tuple(spans), buttons, Role.INFO)
 
     def checkin(self, path_id: str) -> Reply:
         """The two-week check-in, with a button to retake the quiz and compare."""
         spans = (Span(self._texts.render("checkin_message", path=self._path_name(path_id))),)
-        retake = self._result_button("button_retake", EventKind.RESTART, "/restart")
+        retake = self._result_button("button_retake", EventKind.RESTART, "/restart", Tone.MAIN)
         return Reply(spans, ((retake,),), Role.INFO)
+
+    def checkin_set(self, due_at: float) -> Reply:
+        """The check-in promised, with its date (shown in the reader's own format where the front
+        end can; the plain form is the ISO date)."""
+        before, _, after = self._texts.render("checkin_set", date="\0").partition("\0")
+        plain = datetime.fromtimestamp(due_at, tz=UTC).strftime("%Y-%m-%d")
+        return Reply((Span(before), Span(plain, Style.DATE, at=due_at), Span(after)), (), Role.INFO)
 
     # -- paths -----------------------------------------------------------------------------
     def explain_menu(self) -> Reply:
@@ -437,6 +448,6 @@ class Views:
     def forget_confirmation(self, generation: int) -> Reply:
         """ "Delete everything?" with a button that does it (for this quiz only) and one that keeps everything."""
         forget = Event(EventKind.FORGET, generation=generation, via_button=True)
-        rows = ((Button(self._texts["button_forget_yes"], forget, shortcut="/forget"),),
+        rows = ((Button(self._texts["button_forget_yes"], forget, shortcut="/forget", tone=Tone.DANGER),),
                 (self._result_button("button_forget_no", EventKind.START, "/start"),))
         return Reply((Span(self._texts["forget_confirm"]),), rows, Role.INFO)

@@ -270,7 +270,7 @@ def test_console_understands_every_command_in_plain_words(content: Content, tmp_
         content.paths["hybrid"].summary,
         texts["help_intro"],
         texts.render("privacy", retention_days=90).split("\n")[0],
-        texts["checkin_set"],
+        texts["checkin_set"].split("{date}")[0],
         content.excerpts["ai_salaries"].text,
         texts["chat_thanks"],
         texts.render("changing_header", factor=content.question("income").factor),  # type: ignore[union-attr]

@@ -231,9 +231,15 @@ def test_plan_after_the_result_and_not_before(content: Content, engine: DialogEn
 # -- check-in ---------------------------------------------------------------------------------------
 def test_remind_me_asks_for_a_checkin_about_the_result(content: Content, engine: DialogEngine) -> None:
     answers = first_options(content)
-    outcome = engine.handle(session_at(content, answers), Event(EventKind.REMIND, via_button=True))
+    now = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+    engine = DialogEngine(content, checkin_after=14 * 86_400)
+    outcome = engine.handle(session_at(content, answers), Event(EventKind.REMIND, via_button=True), now)
     assert outcome.checkin == score(content, answers).recommended
-    assert outcome.notice == content.texts["checkin_set"]
+    # A message, not a toast: the day stays in the chat, as a date (plain form: the ISO date).
+    (said,) = outcome.replies
+    assert not outcome.notice and said.plain_text == content.texts.render("checkin_set", date="2026-01-15")
+    (date,) = [span for span in said.spans if span.style is Style.DATE]
+    assert (date.text, date.at) == ("2026-01-15", now + 14 * 86_400)
     assert engine.handle(session_at(content, answers[:3]), Event(EventKind.REMIND)).checkin is None
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from bot.content_files.catalogue_commands import read_commands
-from bot.content_files.catalogue_quiz import read_paths, read_plans, read_questions, read_requirements
+from bot.content_files.catalogue_quiz import read_checklists, read_paths, read_plans, read_questions, read_requirements
 from bot.content_files.catalogue_reader import CatalogueReader
 from bot.content_files.catalogue_texts import read_texts
 from bot.content_files.cross_language import read_excerpt_translations
@@ -50,6 +50,7 @@ def build_content(folder: Path, language: str, quiz: NeutralQuiz, reference: Con
         requirements=read_requirements(reader, quiz),
         commands=commands,
         plans=read_plans(reader, quiz),
+        checklists=read_checklists(reader),
         version=quiz.version,
         language=language,
         language_name=file.get(document, "name", "", str),

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from bot.content_files.catalogue_reader import CatalogueReader, normalise_label
 from bot.content_files.neutral_types import NeutralQuiz
 from dialogs.content import NOT_SURE, PATH_IDS, Option, Path, PlanStep, Question, Requirement
+from dialogs.replies import COPY_LIMIT
 
 
 def read_questions(reader: CatalogueReader, quiz: NeutralQuiz) -> tuple[Question, ...]:
@@ -81,6 +82,20 @@ def read_requirements(reader: CatalogueReader, quiz: NeutralQuiz) -> tuple[Requi
         unmet = reader.file.get(section, requirement_id, "requirements", str)
         result.append(Requirement(requirement_id, path_id, met_by, excerpt, unmet))
     return tuple(result)
+
+
+def read_checklists(reader: CatalogueReader) -> Mapping[str, str]:
+    """Each path's plan in short, what the plan's copy button copies (Telegram copies 1 to
+    COPY_LIMIT characters)."""
+    section = reader.file.keyed(reader.document, "checklists", "", PATH_IDS)
+    checklists = {}
+    for path_id in PATH_IDS:
+        text = reader.file.get(section, path_id, "checklists", str).strip()
+        if not text or len(text) > COPY_LIMIT:
+            raise reader.file.fail(f"checklists.{path_id}",
+                                   f"is {len(text)} characters; a copy button copies 1 to {COPY_LIMIT}")
+        checklists[path_id] = text
+    return MappingProxyType(checklists)
 
 
 def read_plans(reader: CatalogueReader, quiz: NeutralQuiz) -> Mapping[str, tuple[PlanStep, ...]]:

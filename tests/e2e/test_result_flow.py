@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -174,9 +175,13 @@ async def test_checkin_due_while_down_is_sent_once_after_start(server: FakeBotAp
     await bot.start()
     user = server.user(user_id=10401)
     result = await play(user, [0, 1, 0, 1, 0, 0, 1])
+    pressed_at = time.time()
     query = await user.press(result.message_id, result.find_button(TEXTS["button_remind"])[1])
-    answer = await server.wait_until(lambda: server.callback_answer(query))
-    assert answer.text == TEXTS["checkin_set"]
+    await server.wait_until(lambda: server.callback_answer(query))
+    # The day of the check-in is said in a message, as a date Telegram shows in the reader's locale.
+    promised = await user.wait_for_message(TEXTS["checkin_set"].split("{date}")[0])
+    (date,) = [entity for entity in promised.entities if entity.type == "date_time"]
+    assert pressed_at + 2 - 1 <= date.unix_time <= time.time() + 2 and date.date_time_format == "D"
     # The press is answered as soon as it is decided; the check-in is committed right after.
     await server.wait_until(lambda: stored_checkins(bot, 10401) == 1)
     assert await bot.stop() == 0

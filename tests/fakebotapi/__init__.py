@@ -26,8 +26,11 @@ What it enforces (a rejected request lands in ``server.errors``; ``assert_no_err
   numeric references); ``strict_html`` (default) also refuses what Telegram only tolerates: a
   stray ``&``, ``<a>`` without a usable href, nesting inside code/pre, blockquote in blockquote,
   link in link. Markdown modes are refused as not simulated, other modes as unsupported;
-* keyboards and callback data (1..64 bytes), edits ("message is not modified", not found),
-  deletes, replies, message effects (private chats only), chat actions, commands, profile;
+* keyboards and callback data (1..64 bytes), button ``style`` (primary, success, danger),
+  ``copy_text`` (1..256 characters), edits ("message is not modified", not found), deletes,
+  replies, message effects (private chats only), chat actions, commands, profile;
+* newer touches refused on demand, as a server or client without them would:
+  ``refused_touches`` ({"style", "copy_text", "date_time"}) and ``message_effects`` (empty);
 * uploaded photos: PNG/JPEG/GIF/WebP headers are read; IMAGE_PROCESS_FAILED for anything else,
   PHOTO_INVALID_DIMENSIONS beyond width + height 10000 or a side ratio of 20;
 * chats: "chat not found", 403 when blocked or never started (``user(..., started=False)``);

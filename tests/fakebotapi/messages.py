@@ -77,6 +77,27 @@ _FILE_KINDS: dict[str, tuple[str, dict[str, Any]]] = {
 _PHOTO_PREFIX = "AgACAgIAAxkDAAI"
 
 
+#: What a Bot API server without a newer touch answers when it is used (FakeBotApi.refused_touches).
+TOUCH_REFUSALS = {
+    "style": "Bad Request: can't parse inline keyboard button: Field \"style\" is not supported",
+    "copy_text": "Bad Request: can't parse inline keyboard button: Field \"copy_text\" is not supported",
+    "date_time": "Bad Request: can't parse entities: Unsupported start tag \"tg-time\"",
+}
+
+
+def _refuse_touches(api: FakeBotApi, parsed: ParsedText | None, markup: Mapping[str, Any] | None) -> None:
+    """400 for a touch this server is set not to know (an older server or client)."""
+    refused = api.refused_touches
+    if not refused:
+        return
+    buttons = [button for row in (markup or {}).get("inline_keyboard", ()) for button in row]
+    used = {"style"} if any("style" in button for button in buttons) else set()
+    used |= {"copy_text"} if any("copy_text" in button for button in buttons) else set()
+    used |= {"date_time"} if parsed is not None and any(e.type == "date_time" for e in parsed.entities) else set()
+    for touch in sorted(used & refused):
+        raise ApiError(400, TOUCH_REFUSALS[touch])
+
+
 def _parse(api: FakeBotApi, text: str, params: Mapping[str, Any], field: _TextField) -> ParsedText:
     parsed = format_text(text, params.get("parse_mode"), params.get(field.entities), strict_html=api.strict_html)
     if not parsed.text and not field.allow_empty:
@@ -108,6 +129,7 @@ async def _send(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest
     if field is not None and params.get(field.name):
         parsed = _parse(api, params[field.name], params, field)
     markup = normalize_reply_markup(params.get("reply_markup"))
+    _refuse_touches(api, parsed, markup)
     state = api._writable_chat(params["chat_id"])
     effect = params.get("message_effect_id")
     if effect is not None and (state.chat.get("type") != "private" or str(effect) not in api.message_effects):
@@ -254,6 +276,7 @@ async def _edit_text(api: FakeBotApi, params: dict[str, Any], record: RecordedRe
         raise ApiError.bad_request("message text is empty")
     parsed = _parse(api, text, params, field)
     markup = normalize_reply_markup(params.get("reply_markup"), inline_only=True)
+    _refuse_touches(api, parsed, markup)
     state, message = _edit_target(api, params)
     if message.kind not in field.kinds:
         raise ApiError.bad_request(f"there is no {field.name} in the message to edit")
@@ -263,6 +286,7 @@ async def _edit_text(api: FakeBotApi, params: dict[str, Any], record: RecordedRe
 
 async def _edit_reply_markup(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
     markup = normalize_reply_markup(params.get("reply_markup"), inline_only=True)
+    _refuse_touches(api, None, markup)
     state, message = _edit_target(api, params)
     version = dataclasses.replace(message.current, reply_markup=markup, date=int(time.time()), at=time.monotonic(),
                                   method=record.method)

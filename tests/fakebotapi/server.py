@@ -130,6 +130,9 @@ class FakeBotApi:
         self.flood_limits: FloodLimits | None = None
         #: The message effects this server accepts (an empty set: a client or chat without them).
         self.message_effects: frozenset[str] = messages.MESSAGE_EFFECTS
+        #: Newer touches this server refuses with a 400 (keys of messages.TOUCH_REFUSALS), as a
+        #: server or client without them would.
+        self.refused_touches: frozenset[str] = frozenset()
         #: Messages refused with 429 by the flood limits (not counted in :attr:`errors`).
         self.flood_rejections: list[RecordedRequest] = []
 

@@ -17,6 +17,9 @@ __all__ = [
 ]
 
 CALLBACK_DATA_MAX_BYTES = 64
+COPY_TEXT_MAX = 256
+#: InlineKeyboardButton.style (Bot API 9.4).
+BUTTON_STYLES = frozenset({"primary", "success", "danger"})
 MAX_COMMANDS = 100
 
 _INLINE_ACTIONS = (
@@ -85,6 +88,10 @@ def _inline_button(button: Any) -> dict[str, Any]:
         raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
     if action in _OBJECT_ACTIONS and not isinstance(value, Mapping):
         raise _button_error(f'Field "{action}" must be of type Object')
+    if action == "copy_text" and not (isinstance(value.get("text"), str) and 1 <= len(value["text"]) <= COPY_TEXT_MAX):
+        raise ApiError(400, "Bad Request: COPY_TEXT_INVALID")  # CopyTextButton.text: 1-256 characters
+    if button.get("style") is not None and button["style"] not in BUTTON_STYLES:
+        raise _button_error(f'Field "style" must be one of {", ".join(sorted(BUTTON_STYLES))}')
     return {"text": text, action: value, **_present(button, _INLINE_EXTRAS)}
 
 
