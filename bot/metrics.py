@@ -27,8 +27,8 @@ from dialogs.analytics import UsageEvent
 from dialogs.content import PATH_IDS
 
 METRICS_PATH = "/metrics"
-TEXT, BUTTON, COMMAND, OTHER = "text", "button", "command", "other"
-UPDATE_KINDS = (TEXT, BUTTON, COMMAND, OTHER)
+TEXT, BUTTON, COMMAND, INLINE, OTHER = "text", "button", "command", "inline", "other"
+UPDATE_KINDS = (TEXT, BUTTON, COMMAND, INLINE, OTHER)
 OK, RATE_LIMITED, CLIENT_ERROR, SERVER_ERROR, NETWORK = "ok", "429", "4xx", "5xx", "network"
 API_OUTCOMES = (OK, RATE_LIMITED, CLIENT_ERROR, SERVER_ERROR, NETWORK)
 #: What became of a typed message while a question was asked: read as an answer, answered with

@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 CONNECTION_POOL_SIZE = 64
 POLL_TIMEOUT_SECONDS = 30
 #: Only the updates the bot handles: less to parse, nothing unexpected to choke on.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER,
+                   Update.INLINE_QUERY]
 
 
 def build_application(

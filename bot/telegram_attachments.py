@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application
+from telegram.helpers import create_deep_linked_url
 
 from bot.chat_lanes import ChatLanes
 from bot.deep_link import decode_payload, encode_payload, share_url
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 #: The party popper Telegram plays over the result's card in a private chat (Bot API 7.4 message
 #: effects; every result card goes to a private chat).
 RESULT_EFFECT = "5046509860389126442"
+#: Result cards this process sent whose Telegram file it remembers (for inline mode).
+MAX_CARD_FILES = 10_000
 
 
 class Attachments:
@@ -45,6 +49,28 @@ class Attachments:
         #: Runs the result card after its text (the Application's create_task, whose tasks a
         #: graceful stop waits for); set when the front end is installed.
         self.application: Application | None = None
+        #: The Telegram file of each card sent (a card is the same picture for everyone with
+        #: the same result), so inline mode can show it again without uploading; bounded.
+        self._card_files: OrderedDict[ResultCard, str] = OrderedDict()
+
+    def card_file(self, card: ResultCard) -> str | None:
+        """The file_id of ``card`` if this process has sent it."""
+        return self._card_files.get(card)
+
+    def _remember_card(self, card: ResultCard, sent: Message) -> None:
+        if sent.photo:
+            self._card_files[card] = sent.photo[-1].file_id
+            self._card_files.move_to_end(card)
+            if len(self._card_files) > MAX_CARD_FILES:
+                self._card_files.popitem(last=False)
+
+    def deep_link(self, bot: Bot, answers: tuple[Answer, ...], language: str) -> str | None:
+        """The link that opens the bot on these answers as a shared result (t.me/<bot>?start=...),
+        or None when links cannot be signed."""
+        if not self._share_key or not bot.username or len(answers) != len(self._content.questions):
+            return None
+        content = self.service.engine_for(language).content
+        return create_deep_linked_url(bot.username, encode_payload(content, answers, self._share_key))
 
     def shared_answers(self, payload: str) -> tuple[Answer, ...] | None:
         """The answers a /start share payload carries, if it is genuine (signed with our key)."""
@@ -67,10 +93,11 @@ class Attachments:
             if self._lanes.is_blocked(chat_id):
                 return  # blocked since the text went out (the card follows it later)
             try:
-                await bot.send_photo(chat_id, photo=picture, message_effect_id=RESULT_EFFECT)
+                sent = await bot.send_photo(chat_id, photo=picture, message_effect_id=RESULT_EFFECT)
             except BadRequest as error:  # an effect Telegram refuses here: the card goes plain
                 logger.info("the result card went without its effect: %s", error.message)
-                await bot.send_photo(chat_id, photo=picture)
+                sent = await bot.send_photo(chat_id, photo=picture)
+            self._remember_card(card, sent)
         except Forbidden:
             self._lanes.block(chat_id)
         except Exception:  # noqa: BLE001 - never lose anything else over the picture

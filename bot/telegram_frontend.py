@@ -28,6 +28,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -39,6 +40,7 @@ from bot.error_reporting import report_update_error
 from bot.metrics import BUTTON, COMMAND, OTHER, TEXT, Metrics, understanding_outcome
 from bot.telegram_attachments import Attachments
 from bot.telegram_delivery import Delivery
+from bot.telegram_inline import START_PARAMETER, InlineMode
 from bot.update_checks import update_problem
 from dialogs.commands import COMMANDS, parse_input
 from dialogs.content import Content
@@ -81,6 +83,7 @@ class TelegramFrontEnd:
         self.lanes = lanes or ChatLanes()
         self.attachments = Attachments(content, service, self.lanes, share_key)
         self.delivery = Delivery(service, self.lanes, self.attachments)
+        self.inline = InlineMode(service, self.attachments, self.delivery, self.metrics)
 
     def install(self, application: Application) -> None:
         """Register every handler on ``application``."""
@@ -91,6 +94,7 @@ class TelegramFrontEnd:
         application.add_handler(MessageHandler(~PRIVATE & NEW_MESSAGE & filters.COMMAND, self.on_group_command))
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        application.add_handler(InlineQueryHandler(self.inline.on_inline_query))
         application.add_error_handler(self.on_error)
 
     def bot_commands(self, content: Content | None = None) -> list[BotCommand]:
@@ -140,7 +144,8 @@ class TelegramFrontEnd:
         event = parse_input(message.text, context.bot.username)
         with self.metrics.handling(TEXT if event.kind is EventKind.TEXT else COMMAND):
             payload = message.text.strip().partition(" ")[2].strip()
-            if event.kind is EventKind.START and payload:  # a deep link: someone's shared result
+            # A deep link: someone's shared result (inline mode's own button is a plain start).
+            if event.kind is EventKind.START and payload and payload != START_PARAMETER:
                 answers = self.attachments.shared_answers(payload)
                 event = Event(EventKind.SHARED, answers=answers or ())
             event = replace(event, language=self._language(update))

@@ -56,6 +56,10 @@ class Touches:
         return Touches(self.styles and other.styles, self.dates and other.dates, self.copy and other.copy)
 
 
+#: Every touch (what a bot sends until Telegram refuses one).
+ALL_TOUCHES = Touches()
+
+
 @dataclass(frozen=True)
 class TelegramMessage:
     """One sendMessage worth of content."""

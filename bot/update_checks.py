@@ -37,6 +37,9 @@ def update_problem(update: Update) -> str | None:
     query = update.callback_query
     if query is not None and not (isinstance(query.id, str) and _is_text(query.data)):
         return "the button press's id or data is malformed"
+    inline = update.inline_query
+    if inline is not None and not (isinstance(inline.id, str) and inline.id):
+        return "the inline query's id is malformed"
     change = update.my_chat_member
     if change is not None and not isinstance(change.new_chat_member.status, str):
         return "the membership status is malformed"

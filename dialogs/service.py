@@ -25,7 +25,7 @@ from dialogs.errors import VersionConflict
 from dialogs.events import Event, EventKind
 from dialogs.operator_report import DEFAULT_WINDOWS, collect, report_reply
 from dialogs.replies import Outcome, Role
-from dialogs.session import GENERATION_LIMIT, Session
+from dialogs.session import GENERATION_LIMIT, Answer, Session
 from dialogs.storage import SessionStore
 
 MAX_CONFLICT_RETRIES = 5
@@ -170,6 +170,21 @@ class DialogService:
         content = engine.content
         windows = await collect(self.store, [question.id for question in content.questions], DEFAULT_WINDOWS, now)
         return Outcome(session, replies=(report_reply(content, windows),))
+
+    async def latest_result(self, chat_id: int) -> tuple[str, tuple[Answer, ...]] | None:
+        """The person's latest result as (language, answers): the current quiz's, or during a
+        retake the one before it; None without one (or one the content no longer fits). Reads
+        only: nothing is locked or written (inline mode shows it in other chats)."""
+        session = await self.store.load(chat_id)
+        if session is None:
+            return None
+        engine = self.engine_for(session.language)
+        session = engine.normalise(session)
+        earlier = session.previous.answers if session.previous is not None else ()
+        for answers in (session.answers, earlier):
+            if engine.shared_result(answers) is not None:
+                return engine.content.language, answers
+        return None
 
     def language_for(self, code: str) -> str:
         """The language to speak for a language code ("pt-BR" -> "pt"); the default if unknown."""

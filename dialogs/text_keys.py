@@ -83,6 +83,11 @@ TEXT_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "points_other": frozenset({"count"}),
         "card_ruled_out": _NONE,
         "card_invite": _NONE,
+        # Inline mode: the person's own result posted in another chat (@bot).
+        "inline_title": frozenset({"path"}),
+        "inline_headline": frozenset({"path"}),
+        "inline_take_quiz": _NONE,
+        "inline_start": _NONE,
         "why_title": frozenset({"path"}),
         "why_line": frozenset({"factor", "answer", "gains"}),
         "why_gain": frozenset({"points", "path"}),

@@ -332,6 +332,17 @@ class Views:
         take = self._result_button("button_take_quiz", EventKind.START, "/start", Tone.MAIN)
         return Reply(tuple(spans), ((take,),), Role.INFO)
 
+    def posted_result(self, result: Result) -> Reply:
+        """The person's own result as they post it in another chat (inline mode): the headline in
+        their voice, how clear it is, the bars and the invitation; its card for a picture."""
+        spans: list[Span] = [
+            Span(self._texts.render("inline_headline", path=self._path_name(result.recommended)) + "\n", Style.BOLD),
+            Span(self._clarity(result) + "\n\n"),
+            *self._bars(result),
+            Span("\n" + self._texts["card_invite"]),
+        ]
+        return Reply(tuple(spans), (), Role.INFO, card=self.card(result))
+
     def why(self, result: Result) -> Reply:
         """Every answer, what it gave to each path, ordered by how much it moved the winner
         against the runner-up, with its reason; the totals are the scores shown."""

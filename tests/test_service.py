@@ -327,3 +327,21 @@ async def test_update_ids_are_ignored_on_sessions_idle_for_a_day(engine: DialogE
         assert (await service.handle(6, Event(EventKind.TEXT, text="1"), event_id=5)).changed
     finally:
         await store.close()
+
+
+async def test_latest_result_is_the_finished_quiz_or_during_a_retake_the_one_before(
+        service: DialogService, content: Content) -> None:
+    """What inline mode shows: nothing before a first result, then the latest result, kept while
+    a retake is under way, and nothing once the person asked to be forgotten."""
+    assert await service.latest_result(1) is None
+    await service.handle(1, Event(EventKind.START))
+    assert await service.latest_result(1) is None  # a quiz under way is no result yet
+    answers = first_options(content)
+    for index in range(len(content.questions)):
+        session = await service.store.load(1)
+        await service.handle(1, answer_event(content, index, 0, session.generation))
+    assert await service.latest_result(1) == ("en", tuple(answers))
+    await service.handle(1, Event(EventKind.RESTART))
+    assert await service.latest_result(1) == ("en", tuple(answers))
+    await service.handle(1, Event(EventKind.FORGET))
+    assert await service.latest_result(1) is None

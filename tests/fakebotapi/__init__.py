@@ -34,7 +34,9 @@ What it enforces (a rejected request lands in ``server.errors``; ``assert_no_err
 * uploaded photos: PNG/JPEG/GIF/WebP headers are read; IMAGE_PROCESS_FAILED for anything else,
   PHOTO_INVALID_DIMENSIONS beyond width + height 10000 or a side ratio of 20;
 * chats: "chat not found", 403 when blocked or never started (``user(..., started=False)``);
-* answerCallbackQuery within ``callback_query_timeout``, once per query;
+* answerCallbackQuery and answerInlineQuery within ``callback_query_timeout``, once per query;
+  inline results (article, cached photo of a file the bot sent: ``photo_file_ids``) with unique
+  ids, their texts parsed and keyboards checked like messages', and the results button;
 * getUpdates offsets, long polls (409 for the older of two, 409 while a webhook is set),
   ``allowed_updates``; setWebhook to loopback only, one call a second.
 
@@ -42,10 +44,10 @@ How tests drive it:
 
 * users and chats: ``server.user(...)`` and ``server.group(...)`` return
   :class:`SimulatedUser`/:class:`SimulatedGroup`, which send texts, commands, media, press
-  buttons, block the bot, and await the bot's :class:`BotMessage` s; ``server.enqueue_raw``
-  queues any update;
+  buttons, type inline queries (``inline_query``), block the bot, and await the bot's
+  :class:`BotMessage` s; ``server.enqueue_raw`` queues any update;
 * inspection: ``requests`` (:class:`RecordedRequest`), ``errors``, ``callback_answers``,
-  ``chat_actions``, ``webhook_attempts``, ``wait_until``/``wait_for_request``;
+  ``chat_actions``, ``inline_answers``, ``webhook_attempts``, ``wait_until``/``wait_for_request``;
 * faults: ``inject_fault(method, "429" | "5xx" | "disconnect" | "delay", ...)`` for the next
   calls (``process_first=True``: executed, then the answer is lost or late), ``call_times``;
 * flood mode: ``enable_flood_limits(...)`` refuses calls into chats (anything with a chat_id)
@@ -64,6 +66,7 @@ Where each concern lives:
 ``spec``           the method list; decoding and required/type checks of parameters
 ``messages``       send* (one path, table of media kinds), edits, deletes
 ``chats``          callback answers, chat actions, chats and members, commands, profile
+``inline``         inline queries and answerInlineQuery
 ``delivery``       getUpdates and long polls, setWebhook and the webhook senders
 ``faults``         injected faults and flood-mode answers (``flood``: the token buckets)
 ``validation``     keyboards, commands, command scopes

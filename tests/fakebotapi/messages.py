@@ -85,7 +85,7 @@ TOUCH_REFUSALS = {
 }
 
 
-def _refuse_touches(api: FakeBotApi, parsed: ParsedText | None, markup: Mapping[str, Any] | None) -> None:
+def refuse_touches(api: FakeBotApi, parsed: ParsedText | None, markup: Mapping[str, Any] | None) -> None:
     """400 for a touch this server is set not to know (an older server or client)."""
     refused = api.refused_touches
     if not refused:
@@ -129,7 +129,7 @@ async def _send(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest
     if field is not None and params.get(field.name):
         parsed = _parse(api, params[field.name], params, field)
     markup = normalize_reply_markup(params.get("reply_markup"))
-    _refuse_touches(api, parsed, markup)
+    refuse_touches(api, parsed, markup)
     state = api._writable_chat(params["chat_id"])
     effect = params.get("message_effect_id")
     if effect is not None and (state.chat.get("type") != "private" or str(effect) not in api.message_effects):
@@ -191,7 +191,9 @@ def _photo(api: FakeBotApi, params: Mapping[str, Any]) -> dict[str, Any]:
         if problem is not None:
             raise ApiError(400, problem)
         width, height = image_size(value.data) or (0, 0)
-        return {"photo": [_file_object(api, value, _PHOTO_PREFIX, width=width, height=height)]}
+        photo = _file_object(api, value, _PHOTO_PREFIX, width=width, height=height)
+        api.photo_file_ids.add(photo["file_id"])
+        return {"photo": [photo]}
     return {"photo": [_file_object(api, value, _PHOTO_PREFIX, width=w, height=w, file_size=w * 40) for w in (90, 320, 800)]}
 
 
@@ -276,7 +278,7 @@ async def _edit_text(api: FakeBotApi, params: dict[str, Any], record: RecordedRe
         raise ApiError.bad_request("message text is empty")
     parsed = _parse(api, text, params, field)
     markup = normalize_reply_markup(params.get("reply_markup"), inline_only=True)
-    _refuse_touches(api, parsed, markup)
+    refuse_touches(api, parsed, markup)
     state, message = _edit_target(api, params)
     if message.kind not in field.kinds:
         raise ApiError.bad_request(f"there is no {field.name} in the message to edit")
@@ -286,7 +288,7 @@ async def _edit_text(api: FakeBotApi, params: dict[str, Any], record: RecordedRe
 
 async def _edit_reply_markup(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
     markup = normalize_reply_markup(params.get("reply_markup"), inline_only=True)
-    _refuse_touches(api, None, markup)
+    refuse_touches(api, None, markup)
     state, message = _edit_target(api, params)
     version = dataclasses.replace(message.current, reply_markup=markup, date=int(time.time()), at=time.monotonic(),
                                   method=record.method)

@@ -14,6 +14,7 @@ __all__ = [
     "CallbackAnswer",
     "ChatActionRecord",
     "InjectedFault",
+    "InlineAnswer",
     "MessageVersion",
     "RecordedRequest",
     "WebhookAttempt",
@@ -240,6 +241,18 @@ class CallbackAnswer:
     answered_at: float
     latency_ms: float | None
     since_press_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class InlineAnswer:
+    """An ``answerInlineQuery`` call that Telegram accepted (results as checked, markup normalised)."""
+
+    query_id: str
+    user_id: int
+    results: list[dict[str, Any]]
+    cache_time: int
+    is_personal: bool
+    button: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from . import chats, delivery, messages
+from . import chats, delivery, inline, messages
 from .delivery import Described, LongPoll, WebhookConfig, end_long_poll, post_webhook, stop_webhook_task
 from .errors import ApiError
 from .faults import apply_fault, flood_error, make_fault
@@ -25,6 +25,7 @@ from .models import (
     CallbackAnswer,
     ChatActionRecord,
     InjectedFault,
+    InlineAnswer,
     RecordedRequest,
     WebhookAttempt,
 )
@@ -146,6 +147,11 @@ class FakeBotApi:
         self._chats: dict[int, ChatState] = {}
         self._users: dict[int, SimulatedUser] = {}
         self._callback_queries: dict[str, _CallbackQueryState] = {}
+        self._inline_queries: dict[str, inline.InlineQueryState] = {}
+        #: answerInlineQuery calls accepted, in order.
+        self.inline_answers: list[InlineAnswer] = []
+        #: file_ids of every photo the bot sent (what an inline "cached photo" result may use).
+        self.photo_file_ids: set[str] = set()
         self._commands: dict[tuple[Any, ...], list[dict[str, str]]] = {}
         self._profile: dict[tuple[str, str], Any] = {}
         self._menu_buttons: dict[int | None, dict[str, Any]] = {}
@@ -349,6 +355,17 @@ class FakeBotApi:
         await self.push_update({"callback_query": query})
         return query_id
 
+    async def push_inline_query(self, user: SimulatedUser, query: str, chat_type: str = "sender") -> str:
+        """Create an ``inline_query`` update: ``user`` typed "@bot ``query``" in some chat."""
+        query_id = str(3_458_764_513_820_540_928 + next(self._counters.callback) * 104_729)
+        await self.push_update({"inline_query": {"id": query_id, "from": user.user, "query": query, "offset": "",
+                                                 "chat_type": chat_type}})
+        return query_id
+
+    def inline_answer(self, query_id: str) -> InlineAnswer | None:
+        """The accepted answer of inline query ``query_id``, if any."""
+        return next((answer for answer in self.inline_answers if answer.query_id == query_id), None)
+
     def message_json(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
         """Current ``Message`` JSON of a bot or user message (``None`` if unknown)."""
         state = self._chats.get(chat_id)
@@ -394,6 +411,12 @@ class FakeBotApi:
                 self._callback_queries[query_id] = _CallbackQueryState(
                     query_id, int(update["update_id"]), message.get("chat", {}).get("id"),
                     message.get("message_id"), query.get("data"), time.monotonic())
+        inline_query = update.get("inline_query")
+        if isinstance(inline_query, Mapping) and str(inline_query.get("id")) not in self._inline_queries:
+            sender = inline_query.get("from")
+            user_id = sender.get("id") if isinstance(sender, Mapping) else None
+            self._inline_queries[str(inline_query.get("id"))] = inline.InlineQueryState(
+                str(inline_query.get("id")), user_id if isinstance(user_id, int) else 0, time.monotonic())
         for key in ("my_chat_member", "chat_member", "chat_join_request"):
             member = update.get(key)
             if isinstance(member, Mapping) and isinstance(member.get("chat"), Mapping):
@@ -743,4 +766,4 @@ async def _unsimulated(api: FakeBotApi, params: dict[str, Any], record: Recorded
 
 
 # lower-case method name -> handler; every other known method goes to _unsimulated.
-_HANDLERS: dict[str, Handler] = {**messages.HANDLERS, **chats.HANDLERS, **delivery.HANDLERS}
+_HANDLERS: dict[str, Handler] = {**messages.HANDLERS, **chats.HANDLERS, **delivery.HANDLERS, **inline.HANDLERS}

@@ -322,6 +322,12 @@ class SimulatedUser(SimulatedChat):
         self._touch()
         return await self._server.push_callback_query(self, message_id, callback_data)
 
+    async def inline_query(self, query: str = "", chat_type: str = "sender") -> str:
+        """Type "@bot ``query``" in a chat (``chat_type`` as Telegram reports it); returns the
+        inline query id (see ``FakeBotApi.inline_answer``)."""
+        self._touch()
+        return await self._server.push_inline_query(self, query, chat_type)
+
     async def press_button(self, label: str, *, message_id: int | None = None) -> str:
         """Press the button whose label equals/contains ``label``; returns the query id.
 
