@@ -280,3 +280,19 @@ def test_console_understands_every_command_in_plain_words(content: Content, tmp_
     ):
         assert expected in out, expected
     assert texts["forget_done"] not in out  # plain words only ask; /forget or its button deletes
+
+
+def test_console_retake_says_what_changed_and_remind_names_the_day(content: Content, tmp_path: Path) -> None:
+    """Issue 21 in the console: the retake's result opens with what changed since the last one;
+    "Remind me" names the day (as a plain ISO date: a terminal has no date entity)."""
+    total = len(content.questions)
+    done = console(tmp_path, [*(["1"] * total), "/remind", "/restart", "2", *(["1"] * (total - 1))])
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    before = [(q.id, q.options[0].id) for q in content.questions]
+    after = [(q.id, q.options[1 if i == 0 else 0].id) for i, q in enumerate(content.questions)]
+    paths = [content.paths[score(content, answers).recommended].name for answers in (before, after)]
+    line = (content.texts.render("since_held", changes=content.questions[0].topic, path=paths[1]) if paths[0] == paths[1]
+            else content.texts.render("since_moved", changes=content.questions[0].topic, before=paths[0], after=paths[1]))
+    assert line in out
+    assert re.search(re.escape(content.texts["checkin_set"].split("{date}")[0]) + r"\d{4}-\d{2}-\d{2}", out)
