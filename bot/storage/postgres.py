@@ -24,12 +24,13 @@ import contextvars
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
-from bot.storage.sqlite import decode_answers, decode_prefilled, decode_previous, decode_verdict, encode_answers
+from bot.storage.sqlite import encode_answers, session_from_row
 from dialogs.analytics import UsageEvent
 from dialogs.errors import StorageError, VersionConflict
 from dialogs.session import Session
@@ -346,12 +347,7 @@ class PostgresSessionStore:
             row = await db.fetchrow(_SELECT, chat_id)
         if row is None:
             return None
-        return Session(
-            chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3], version=row[4],
-            prompt_message_id=row[5], created_at=row[6], updated_at=row[7], language=row[8], started_at=row[9],
-            last_event_id=row[10], prefilled=decode_prefilled(row[2]), verdict=decode_verdict(row[2]),
-            previous=decode_previous(row[2]),
-        )
+        return session_from_row(row)
 
     async def save(self, session: Session, usage: Sequence[UsageEvent] = ()) -> Session:
         """Compare-and-set write (with its usage events, in one transaction), committed before returning."""
@@ -383,13 +379,7 @@ class PostgresSessionStore:
                 await transaction.commit()  # a lost race wrote nothing, so committing is harmless
         if not applied:
             raise VersionConflict(session.chat_id, session.version)
-        return Session(
-            chat_id=session.chat_id, state=session.state, answers=session.answers, generation=session.generation,
-            version=session.version + 1, prompt_message_id=session.prompt_message_id,
-            created_at=created, updated_at=now, language=session.language, started_at=session.started_at,
-            last_event_id=session.last_event_id, prefilled=session.prefilled, verdict=session.verdict,
-            previous=session.previous,
-        )
+        return replace(session, version=session.version + 1, created_at=created, updated_at=now)
 
     async def record_usage(self, usage: Sequence[UsageEvent]) -> None:
         """Append usage events."""

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,19 @@ def decode_previous(raw: str) -> PreviousResult | None:
         return None
 
 
+def session_from_row(row: Sequence[Any]) -> Session:
+    """A session from its row, columns in the order both stores select them: chat_id, state,
+    answers, generation, version, prompt_message_id, created_at, updated_at, language,
+    started_at, last_event_id."""
+    answers = row[2]
+    return Session(
+        chat_id=row[0], state=row[1], answers=decode_answers(answers), generation=row[3], version=row[4],
+        prompt_message_id=row[5], created_at=row[6], updated_at=row[7], language=row[8], started_at=row[9],
+        last_event_id=row[10], prefilled=decode_prefilled(answers), verdict=decode_verdict(answers),
+        previous=decode_previous(answers),
+    )
+
+
 class SqliteSessionStore:
     """Sessions in one SQLite file; every save is committed (fsync'd) before it returns."""
 
@@ -221,13 +235,7 @@ class SqliteSessionStore:
         rows = await self._connection().execute_fetchall(_SELECT, (chat_id,))
         if not rows:
             return None
-        row = next(iter(rows))
-        return Session(
-            chat_id=row[0], state=row[1], answers=decode_answers(row[2]), generation=row[3],
-            version=row[4], prompt_message_id=row[5], created_at=row[6], updated_at=row[7], language=row[8],
-            started_at=row[9], last_event_id=row[10], prefilled=decode_prefilled(row[2]),
-            verdict=decode_verdict(row[2]), previous=decode_previous(row[2]),
-        )
+        return session_from_row(next(iter(rows)))
 
     async def save(self, session: Session, usage: Sequence[UsageEvent] = ()) -> Session:
         """Compare-and-set write (with its usage events), committed (fsync'd) before returning."""
@@ -361,13 +369,7 @@ class SqliteSessionStore:
             return VersionConflict(session.chat_id, session.version)
         if usage:
             await db.executemany(_INSERT_USAGE, [_usage_row(event) for event in usage])
-        return Session(
-            chat_id=session.chat_id, state=session.state, answers=session.answers, generation=session.generation,
-            version=session.version + 1, prompt_message_id=session.prompt_message_id,
-            created_at=created, updated_at=now, language=session.language, started_at=session.started_at,
-            last_event_id=session.last_event_id, prefilled=session.prefilled, verdict=session.verdict,
-            previous=session.previous,
-        )
+        return replace(session, version=session.version + 1, created_at=created, updated_at=now)
 
     async def count(self) -> int:
         """How many sessions are stored."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .errors import QUERY_TOO_OLD, ApiError
 from .models import CallbackAnswer, ChatActionRecord, RecordedRequest
@@ -25,16 +26,32 @@ _PROFILE: dict[str, int] = {"name": 64, "description": 512, "short_description":
 _PROFILE_METHODS = {f"{verb}my{name.replace('_', '')}": name for name in _PROFILE for verb in ("set", "get")}
 
 
+class Answerable(Protocol):
+    """A callback or inline query: answerable once, within the timeout."""
+
+    created_at: float
+    answered: bool
+
+
+Query = TypeVar("Query", bound=Answerable)
+
+
+def claim_query(api: FakeBotApi, queries: Mapping[str, Query], query_id: str) -> Query:
+    """The query ``query_id``, marked answered; Telegram's 400 for an unknown, answered or expired one."""
+    query = queries.get(query_id)
+    if query is None or query.answered or time.monotonic() - query.created_at > api.callback_query_timeout:
+        raise ApiError.bad_request(QUERY_TOO_OLD)
+    query.answered = True
+    return query
+
+
 async def _answer_callback_query(api: FakeBotApi, params: dict[str, Any], record: RecordedRequest) -> Any:
     query_id = str(params["callback_query_id"])
     text = params.get("text")
     if text is not None and len(text) > _CALLBACK_TEXT_LIMIT:
         raise ApiError.bad_request("MESSAGE_TOO_LONG")
-    query = api._callback_queries.get(query_id)
+    query = claim_query(api, api._callback_queries, query_id)
     now = time.monotonic()
-    if query is None or query.answered or now - query.created_at > api.callback_query_timeout:
-        raise ApiError.bad_request(QUERY_TOO_OLD)
-    query.answered = True
     delivered = api._delivered_at.get(query.update_id)
     api.callback_answers.append(CallbackAnswer(
         query_id, text, bool(params.get("show_alert", False)), params.get("url"), int(params.get("cache_time", 0)),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import QUERY_TOO_OLD, ApiError
+from .chats import claim_query
+from .errors import ApiError
 from .formatting import format_text
 from .messages import refuse_touches
 from .models import InlineAnswer, RecordedRequest
@@ -104,11 +104,7 @@ async def _answer_inline_query(api: FakeBotApi, params: dict[str, Any], record: 
     cache_time = int(params.get("cache_time", 300))
     if cache_time < 0:
         raise ApiError.bad_request("CACHE_TIME_INVALID")
-    query = api._inline_queries.get(query_id)
-    now = time.monotonic()
-    if query is None or query.answered or now - query.created_at > api.callback_query_timeout:
-        raise ApiError.bad_request(QUERY_TOO_OLD)
-    query.answered = True
+    query = claim_query(api, api._inline_queries, query_id)
     api.inline_answers.append(InlineAnswer(query_id, query.user_id, checked, cache_time,
                                            bool(params.get("is_personal", False)), button))
     return True
