@@ -140,8 +140,10 @@ class Delivery:
         result's card follows it."""
         self._settled.pop((chat_id, message_id), None)  # it shows buttons again
 
+        shown_with = self.touches  # what ``message`` was rendered with (just now, by _in_place)
+
         def rendered(touches: Touches) -> TelegramMessage:
-            if touches == self.touches:
+            if touches == shown_with:
                 return message
             link_for = lambda event: self.attachments.share_link(bot, event, language)  # noqa: E731
             return render(reply, link_for=link_for, touches=touches)[0]

@@ -40,6 +40,7 @@ QUESTION_NAME_SIMILARITY = 75
 #: "Remind me" checks in two weeks later, unless configured otherwise.
 DEFAULT_CHECKIN_AFTER_SECONDS = 14 * 86_400
 
+
 class Turn:
     """The machine's model for one event: the session being changed and the replies queued."""
 
