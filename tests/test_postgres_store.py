@@ -75,37 +75,6 @@ async def test_newer_database_is_refused(postgres_url: str) -> None:
         await PostgresSessionStore(postgres_url).open()
 
 
-async def test_chat_lock_excludes_other_processes_per_chat(postgres_url: str) -> None:
-    """A second store (another worker) waits for the chat another holds; other chats go on."""
-    one, two = PostgresSessionStore(postgres_url), PostgresSessionStore(postgres_url)
-    await one.open()
-    await two.open()
-    try:
-        order: list[str] = []
-        holding = asyncio.Event()
-
-        async def first() -> None:
-            async with one.chat_lock(7):
-                holding.set()
-                await asyncio.sleep(0.3)
-                await one.save(Session(chat_id=7))
-                order.append("first saved")
-
-        async def second() -> None:
-            await holding.wait()
-            async with two.chat_lock(8):
-                order.append("other chat")
-            async with two.chat_lock(7):
-                order.append("second got 7")
-                assert (await two.load(7)) is not None  # it sees the first one's commit
-
-        await asyncio.gather(first(), second())
-        assert order == ["other chat", "first saved", "second got 7"]
-    finally:
-        await one.close()
-        await two.close()
-
-
 async def test_only_one_poller_per_database(postgres_url: str) -> None:
     one, two = PostgresSessionStore(postgres_url), PostgresSessionStore(postgres_url)
     await one.open()

@@ -483,10 +483,19 @@ def test_only_postgres_has_the_poller_slot(tmp_path: Path) -> None:
     assert not isinstance(MemorySessionStore(), PollerSlot)
 
 
-async def test_memory_chat_lock_excludes_other_stores_per_chat() -> None:
-    """Stores sharing a MemoryDatabase wait for a chat another holds; other chats go on."""
-    database = MemoryDatabase()
-    one, two = MemorySessionStore(database), MemorySessionStore(database)
+#: Backends whose chat lock holds across stores (SQLite's needs none: one process owns a file).
+LOCKING_ACROSS_STORES = ("memory", "postgres")
+
+
+@pytest.fixture(params=[pytest.param(name, marks=NEEDS_SERVER.get(name, ())) for name in LOCKING_ACROSS_STORES])
+def locking_backend(request: pytest.FixtureRequest) -> Backend:
+    return BACKENDS[request.param](request)
+
+
+async def test_the_chat_lock_excludes_other_stores_per_chat(locking_backend: Backend) -> None:
+    """A second store (another worker) waits for the chat another holds, then sees its commit;
+    other chats go on meanwhile."""
+    one, two = locking_backend.make(), locking_backend.make()
     await one.open()
     await two.open()
     order: list[str] = []
@@ -504,18 +513,23 @@ async def test_memory_chat_lock_excludes_other_stores_per_chat() -> None:
         async with two.chat_lock(8):
             order.append("other chat")
         waiting = asyncio.create_task(third())
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.2)  # long enough for the request to reach a database server
         release.set()
         await waiting
 
     async def third() -> None:
         async with two.chat_lock(7):
             order.append("second got 7")
-            assert await two.load(7) is not None
+            assert await two.load(7) is not None  # it sees the first one's commit
 
-    await asyncio.gather(first(), second())
-    assert order == ["other chat", "first saved", "second got 7"]
-    assert len(database.locks) == 0
+    try:
+        await asyncio.gather(first(), second())
+        assert order == ["other chat", "first saved", "second got 7"]
+        if isinstance(locking_backend, MemoryBackend):
+            assert len(locking_backend.database.locks) == 0  # nothing left behind
+    finally:
+        await one.close()
+        await two.close()
 
 
 async def test_memory_stores_keep_nothing_apart_from_their_database() -> None:
