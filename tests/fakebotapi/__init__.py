@@ -55,8 +55,8 @@ How tests drive it:
   (30/s) and per chat (1/s, burst 3); an empty bucket refuses its scope until a token is back;
 * webhook: the bot's ``setWebhook`` starts delivery, one update at a time, retried with
   exponential backoff (or the answer's Retry-After); ``webhook_backends`` fans updates out over
-  several worker URLs (chats concurrently, one chat in order); ``post_to_webhook`` sends one
-  by hand with a right/wrong secret.
+  several worker URLs (chats concurrently, one chat in order, a chat's updates to the workers in
+  turn); ``post_to_webhook`` sends one by hand with a right/wrong secret.
 
 Where each concern lives:
 

@@ -248,7 +248,12 @@ def _update_chat(update: Mapping[str, Any]) -> Any:
 
 async def webhook_loop(api: FakeBotApi, config: WebhookConfig) -> None:
     """The webhook sender: one update at a time to ``config.url``; with ``api.webhook_backends``, to those
-    URLs in turn, different chats concurrently (up to max_connections) and one chat's updates in order."""
+    URLs in turn, different chats concurrently (up to max_connections) and one chat's updates in order.
+
+    The turn is kept per chat (a chat's first delivery takes the balancer's next worker, each later
+    attempt the worker after its previous one), so a chat's consecutive updates always land on
+    different workers; one turn shared by all chats would send every chat to the same worker each
+    time whenever the number of busy chats is a multiple of the number of workers."""
     assert api._pending_event is not None
     pending_event = api._pending_event
     fan_out = bool(api.webhook_backends)
@@ -256,12 +261,20 @@ async def webhook_loop(api: FakeBotApi, config: WebhookConfig) -> None:
     busy_chats: set[Any] = set()
     tasks: set[asyncio.Task[None]] = set()
     turn = itertools.count()
+    chat_turns: dict[Any, int] = {}
+
+    def backend(chat: Any) -> str:
+        position = chat_turns.get(chat)
+        if position is None:
+            position = next(turn)
+        chat_turns[chat] = position + 1
+        return api.webhook_backends[position % len(api.webhook_backends)]
 
     async def deliver(update: dict[str, Any], chat: Any) -> None:
         delay = api.webhook_retry_delay
         try:
             while True:
-                url = api.webhook_backends[next(turn) % len(api.webhook_backends)] if fan_out else config.url
+                url = backend(chat) if fan_out else config.url
                 retry_after = await _attempt(api, config, url, update)
                 if retry_after is None:
                     if any(pending is update for pending in api._pending):
