@@ -9,7 +9,7 @@ Label values come only from fixed vocabularies (update kinds, API outcomes, unde
 outcomes, Bot API method names, path ids): never a chat id, a user id or anything a person wrote.
 
 Served at ``GET /metrics``: by the webhook server on its port (:mod:`bot.webhook_server`), and in
-polling mode by :func:`start_metrics_server` on METRICS_PORT when it is set (:mod:`bot.serving`).
+polling mode by :mod:`bot.metrics_server` on METRICS_PORT when it is set (:mod:`bot.serving`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from dialogs import analytics
 from dialogs.analytics import UsageEvent
@@ -131,21 +130,3 @@ def understanding_outcome(events: Iterable[UsageEvent], asked_back: bool) -> str
     if any(event.kind == analytics.SUGGESTED for event in events):
         return OFFERED
     return ASKED_BACK if asked_back else None
-
-
-async def start_metrics_server(metrics: Metrics, host: str, port: int) -> web.AppRunner:
-    """Serve ``GET /metrics`` on ``host:port`` (polling mode); stop it with ``runner.cleanup()``."""
-
-    async def scrape(request: web.Request) -> web.Response:
-        return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    application = web.Application()
-    application.router.add_get(METRICS_PATH, scrape)
-    runner = web.AppRunner(application, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    return runner

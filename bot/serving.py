@@ -22,7 +22,6 @@ from telegram.ext import Application
 from bot.checkins import run_checkins
 from bot.error_reporting import init_error_reporting
 from bot.errors import TokenRejected
-from bot.metrics import start_metrics_server
 from bot.settings import Settings
 from bot.telegram_app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS
 from bot.wiring import Crossroads, build_crossroads
@@ -142,6 +141,8 @@ async def _run(crossroads: Crossroads, stop: asyncio.Event) -> None:
             assert application.updater is not None
             metrics_server = None
             if settings.metrics_port:  # off by default: polling has no HTTP server of its own
+                from bot.metrics_server import start_metrics_server  # aiohttp's server side: only here
+
                 metrics_server = await start_metrics_server(crossroads.metrics, settings.webhook_listen,
                                                             settings.metrics_port)
                 logger.info("metrics at /metrics on port %d", settings.metrics_port)
