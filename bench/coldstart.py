@@ -49,7 +49,7 @@ async def _crossroads(database: str, api_url: str | None) -> float:
 
     from bench.transport import BOT_TOKEN, CannedRequest
     from bot.logging_setup import configure_logging
-    from bot.serving import shut_down, start_telegram
+    from bot.serving import freeze_start_up, shut_down, start_telegram
     from bot.settings import DEFAULT_API_URL, Settings
     from bot.wiring import build_crossroads
 
@@ -61,8 +61,7 @@ async def _crossroads(database: str, api_url: str | None) -> float:
     crossroads = await build_crossroads(settings, transport=CannedRequest() if canned else None,
                                         updates_transport=CannedRequest() if canned else None)
     await start_telegram(crossroads)
-    gc.freeze()
-    gc.enable()
+    freeze_start_up()
     ready = time.monotonic()
     await shut_down(crossroads)
     return ready

@@ -25,7 +25,7 @@ from bench.population import pickle_persistence, preload_memory
 from bench.transport import BOT_TOKEN, CannedRequest
 from bot.callback_codec import VERSION as CALLBACK_VERSION
 from bot.flood_control import FloodLimits
-from bot.serving import shut_down, start_telegram
+from bot.serving import freeze_start_up, shut_down, start_telegram
 from bot.settings import DEFAULT_API_URL, Settings
 from bot.telegram_app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS
 from bot.wiring import build_crossroads
@@ -130,6 +130,7 @@ async def start_crossroads(database: Path, on_done: DoneCallback, api_url: str |
     errors: list[str] = []
     _install_hooks(application, on_done, errors, flush=False)
     await start_telegram(crossroads)
+    freeze_start_up()  # as serve() does once started
     if api_url is not None:
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT_SECONDS)
