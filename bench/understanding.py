@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     size = sum(path.stat().st_size for path in (Path(default_content_dir()) / "nlu").glob("*.json"))
     print(f"content load, every language: {with_models * 1000:.0f} ms with the models, {without * 1000:.0f} ms "
           f"without ({(with_models - without) * 1000:.0f} ms for {size / 1e6:.1f} MB of weights; a start from the "
-          "content cache reads them pickled)")
+          "content cache reads them back as packed arrays)")
     return 0
 
 

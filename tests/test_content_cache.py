@@ -250,7 +250,9 @@ def test_content_from_the_cache_equals_content_loaded_fresh(content_copy: Path, 
         # The same types throughout (read-only mappings stay read-only, tuples stay tuples).
         assert type(again.model.spans) is type(content.model.spans)
         assert type(again.paths) is type(content.paths) and type(again.texts.strings) is type(content.texts.strings)
-        assert type(again.model.indices) is tuple and type(again.model.negators) is frozenset
+        assert type(again.model.negators) is frozenset
+        for packed in ("indices", "weights"):  # arrays of the same typecode, as the loader makes them
+            assert getattr(again.model, packed).typecode == getattr(content.model, packed).typecode  # type: ignore[attr-defined]
         assert [type(option.weights) for question in again.questions for option in question.choices] == \
                [type(option.weights) for question in content.questions for option in question.choices]
     assert type(cached) is type(fresh)

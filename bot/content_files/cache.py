@@ -58,7 +58,7 @@ import dialogs
 from bot.content_files.loader import default_content_dir, load_languages
 from dialogs.content import Content
 from dialogs.nlu.features import FeatureConfig
-from dialogs.nlu.model import LinearModel
+from dialogs.nlu.model import INT_CODES, LinearModel, integers
 
 logger = logging.getLogger(__name__)
 #: Bumped when what is written changes shape in a way the source hash would not catch.
@@ -78,8 +78,8 @@ PRIVATE = 0o700
 SHARED_WRITE = 0o022
 DIALOGS_SOURCE = Path(dialogs.__file__).resolve().parent
 LOADER_SOURCE = Path(__file__).resolve().parent
-#: Packed integers: signed, 8 to 64 bits, this machine's byte order (in the fingerprint).
-INT_CODES = ("b", "h", "i", "q")
+# Packed integers (dialogs.nlu.model.INT_CODES): signed, 8 to 64 bits, this machine's byte order
+# (in the fingerprint).
 #: Values an "b" byte holds as itself (0..127).
 SMALL = 128
 
@@ -375,28 +375,29 @@ MODEL_FIELDS = ("language", "classes", "intercepts", "spans", "indices", "weight
 
 def _packed(values: Any) -> tuple[str, bytes]:
     """Integers as the narrowest array typecode that holds them all, and its bytes."""
-    packed = array(INT_CODES[-1], values)
-    low, high = (min(packed), max(packed)) if packed else (0, 0)
-    code = next(code for code in INT_CODES if -(1 << (8 * array(code).itemsize - 1)) <= low
-                and high < 1 << (8 * array(code).itemsize - 1))
-    return code, array(code, packed).tobytes()
+    packed = integers(values)
+    return packed.typecode, packed.tobytes()
 
 
-def _unpacked(value: Any) -> tuple[int, ...]:
+def _unpacked_array(value: Any) -> array[int]:
     if type(value) is not tuple or len(value) != 2 or value[0] not in INT_CODES:
         raise EntryError("expected packed integers")
     unpacked = array(value[0])
     unpacked.frombytes(_exactly(bytes, value[1]))  # a ValueError unless whole items
-    return tuple(unpacked)
+    return unpacked
 
 
-def _class_indices(value: Any, classes: int) -> tuple[int, ...]:
+def _unpacked(value: Any) -> tuple[int, ...]:
+    return tuple(_unpacked_array(value))
+
+
+def _class_indices(value: Any, classes: int) -> array[int]:
     """Packed class indices, each in 0..classes-1 (a wrong one would fail inference later)."""
     if type(value) is tuple and len(value) == 2 and value[0] == "b" and classes <= SMALL and type(value[1]) is bytes:
         if value[1].translate(None, bytes(range(classes))):  # what is left is out of range; in C
             raise EntryError("a class index is out of range")
-        return _unpacked(value)
-    indices = _unpacked(value)
+        return _unpacked_array(value)
+    indices = _unpacked_array(value)
     if indices and not 0 <= min(indices) <= max(indices) < classes:
         raise EntryError("a class index is out of range")
     return indices
@@ -427,7 +428,7 @@ def _decode_model(value: Any) -> LinearModel:
     classes = _codec(tuple[str, ...])[1](classes)
     # Tuples first, then the checks: min and max over a tuple make no new int objects.
     intercepts, ends = _unpacked(intercepts), _unpacked(ends)
-    indices, weights = _class_indices(indices, len(classes)), _unpacked(weights)
+    indices, weights = _class_indices(indices, len(classes)), _unpacked_array(weights)
     adjoining = starts is None
     starts = (0, *ends[:-1]) if adjoining else _unpacked(starts)
     if type(names) is not tuple or not _all_exactly(str, names):

@@ -14,7 +14,7 @@ from dialogs.content import PATH_IDS, Question, Wording
 from dialogs.errors import ContentError
 from dialogs.nlu import labels
 from dialogs.nlu.features import FeatureConfig
-from dialogs.nlu.model import LinearModel
+from dialogs.nlu.model import LinearModel, integers
 
 FORMAT = 2
 
@@ -87,8 +87,8 @@ def load_model(folder: Path, language: str, questions: Sequence[Question], topic
     sha = document.get("corpus_sha256")
     if not isinstance(sha, str) or len(sha) != 64:
         raise fail("corpus_sha256", "expected the SHA-256 of the corpora the model was trained on")
-    return LinearModel(language, tuple(classes), tuple(intercepts), MappingProxyType(rows), tuple(indices),
-                       tuple(values), float(scale), float(temperature), config, sha, wording.negators,
+    return LinearModel(language, tuple(classes), tuple(intercepts), MappingProxyType(rows), integers(indices),
+                       integers(values), float(scale), float(temperature), config, sha, wording.negators,
                        breaks_of(wording))
 
 

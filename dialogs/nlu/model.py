@@ -26,20 +26,32 @@ ClauseSums = tuple[int, int, list[int]]
 #: would need 2**23 features (the reader stops far sooner) before a field could overflow.
 FIELD_BYTES = 8
 BIAS = 1 << 40
+#: Typecodes of integer arrays, narrowest first (:func:`integers`).
+INT_CODES = ("b", "h", "i", "q")
+
+
+def integers(values: Iterable[int]) -> array[int]:
+    """``values`` as an array of the narrowest typecode that holds them all: a tenth of a tuple's
+    memory, and read back from bytes without making an int object per value."""
+    widest = array(INT_CODES[-1], values)
+    low, high = (min(widest), max(widest)) if widest else (0, 0)
+    code = next(code for code in INT_CODES
+                if -(1 << (8 * array(code).itemsize - 1)) <= low and high < 1 << (8 * array(code).itemsize - 1))
+    return widest if code == INT_CODES[-1] else array(code, widest)
 
 
 @dataclass(frozen=True)
 class LinearModel:
     """One language's classifier. ``spans`` maps a feature to where its (class index, weight)
-    pairs lie in ``indices`` and ``weights`` (start, end); weights and intercepts are integers,
-    to be multiplied by ``scale``."""
+    pairs lie in ``indices`` and ``weights`` (start, end), integer arrays (:func:`integers`);
+    weights and intercepts are integers, to be multiplied by ``scale``."""
 
     language: str
     classes: tuple[str, ...]
     intercepts: tuple[int, ...]
     spans: Mapping[str, tuple[int, int]]
-    indices: tuple[int, ...]
-    weights: tuple[int, ...]
+    indices: Sequence[int]
+    weights: Sequence[int]
     scale: float
     temperature: float
     config: FeatureConfig
