@@ -14,7 +14,6 @@ import os
 import sys
 from pathlib import Path
 
-from bot.content_files.loader import load_languages
 from bot.errors import ConfigError, TokenRejected
 from bot.logging_setup import configure_logging
 from bot.settings import Settings
@@ -96,6 +95,8 @@ async def print_stats(settings: Settings, days: int | None, as_csv: bool = False
 
 def check_content(directory: str | None) -> int:
     """Validate a content folder; print what is wrong as file:key: problem."""
+    from bot.content_files.loader import load_languages
+
     try:
         languages = load_languages(Path(directory) if directory else None)
     except ContentError as error:
@@ -109,6 +110,7 @@ def check_content(directory: str | None) -> int:
 
 def diagram(settings: Settings) -> int:
     """The dialog machine as Mermaid."""
+    from bot.content_files.loader import load_languages
     from dialogs.diagram import mermaid
 
     sys.stdout.write(mermaid(load_languages(settings.content_dir)["en"]))
@@ -118,7 +120,8 @@ def diagram(settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Start Crossroads (or run a tool); returns the process exit status."""
     # Start-up allocates much and frees little: no collections until ready (serve() re-enables
-    # them after freezing the start-up objects); a measured part of the cold start.
+    # them after freezing the start-up objects); a measured part of the cold start. So the
+    # content, the core and Telegram are imported only from here on, not at this module's top.
     gc.disable()
     try:
         return _main(argv)
