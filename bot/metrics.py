@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -58,16 +58,22 @@ def method_label(method: str) -> str:
 
 
 class Metrics:
-    """Every metric of one application, in its own registry."""
+    """Every metric of one application, in its own registry. ``question_ids`` (the content's) are
+    the values of the ``question`` label; anything else is counted as "other"."""
 
-    def __init__(self) -> None:
+    def __init__(self, question_ids: Sequence[str] = ()) -> None:
         self.registry = CollectorRegistry()
         registry = self.registry
+        self._questions = frozenset(question_ids)
         self.updates = Counter("crossroads_updates", "Updates handled, by kind.", ["kind"], registry=registry)
         self.update_seconds = Histogram(
             "crossroads_update_handling_seconds",
             "Time to handle an update, by kind (for buttons: from the tap to the next question sent).",
             ["kind"], buckets=LATENCY_BUCKETS, registry=registry)
+        self.tap_to_next_question = Histogram(
+            "crossroads_tap_to_next_question_seconds",
+            "From the tap on an answer to the next question (or the result) shown.",
+            buckets=LATENCY_BUCKETS, registry=registry)
         self.in_flight = Gauge("crossroads_updates_in_flight", "Updates being handled now.", registry=registry)
         self.replies = Counter("crossroads_replies_sent", "Replies sent (a reply is one or more messages).",
                                registry=registry)
@@ -76,14 +82,16 @@ class Metrics:
         self.sessions_started = Counter("crossroads_sessions_started", "Quizzes begun.", registry=registry)
         self.sessions_finished = Counter("crossroads_sessions_finished", "Quizzes completed, by recommended path.",
                                          ["path"], registry=registry)
-        self.understanding = Counter("crossroads_understanding", "Typed messages while a question was asked, by "
-                                     "what became of them.", ["outcome"], registry=registry)
+        self.understanding = Counter("crossroads_understanding", "Typed answers while a question was asked, by "
+                                     "what became of them and the question.", ["outcome", "question"],
+                                     registry=registry)
         self.checkins = Counter("crossroads_checkins_sent", "Two-week check-ins sent.", registry=registry)
         for kind in UPDATE_KINDS:  # every series present from the start, at zero
             self.updates.labels(kind)
             self.update_seconds.labels(kind)
         for outcome in UNDERSTANDING_OUTCOMES:
-            self.understanding.labels(outcome)
+            for question in question_ids:
+                self.understanding.labels(outcome, question)
 
     @contextmanager
     def handling(self, kind: str) -> Iterator[None]:
@@ -111,22 +119,21 @@ class Metrics:
             elif event.kind == analytics.RESULT:
                 self.sessions_finished.labels(event.detail if event.detail in PATH_IDS else OTHER).inc()
 
-    def understood(self, outcome: str) -> None:
-        """What became of one typed message (one of UNDERSTANDING_OUTCOMES)."""
+    def understood(self, outcome: str, question: str) -> None:
+        """What became of one typed answer to ``question`` (one of UNDERSTANDING_OUTCOMES)."""
         assert outcome in UNDERSTANDING_OUTCOMES, outcome
-        self.understanding.labels(outcome).inc()
+        self.understanding.labels(outcome, question if question in self._questions else OTHER).inc()
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""
         return generate_latest(self.registry)
 
 
-def understanding_outcome(events: Iterable[UsageEvent], asked_back: bool) -> str | None:
-    """What became of a typed message, from its turn's usage events (an answer taken, "Did you
-    mean" offered) or, failing those, whether the question was asked back; None otherwise."""
-    events = list(events)
-    if any(event.kind == analytics.ANSWERED and event.how != analytics.BUTTON for event in events):
-        return TAKEN
-    if any(event.kind == analytics.SUGGESTED for event in events):
-        return OFFERED
-    return ASKED_BACK if asked_back else None
+def understanding_outcomes(events: Iterable[UsageEvent], asked_back: str | None) -> list[tuple[str, str]]:
+    """What became of a typed message, question by question, from its turn's usage events: each
+    answer taken from it and each "Did you mean" offered (a message may state several facts) or,
+    failing those, the question ``asked_back`` (its id; None when none was)."""
+    outcomes = [(TAKEN if event.kind == analytics.ANSWERED else OFFERED, event.detail) for event in events
+                if event.kind == analytics.ANSWERED and event.how != analytics.BUTTON
+                or event.kind == analytics.SUGGESTED]
+    return outcomes or ([(ASKED_BACK, asked_back)] if asked_back is not None else [])

@@ -37,7 +37,7 @@ from telegram.ext import (
 from bot.callback_codec import decode
 from bot.chat_lanes import ChatLanes
 from bot.error_reporting import report_update_error
-from bot.metrics import BUTTON, COMMAND, OTHER, TEXT, Metrics, understanding_outcome
+from bot.metrics import BUTTON, COMMAND, OTHER, TEXT, Metrics, understanding_outcomes
 from bot.telegram_attachments import Attachments
 from bot.telegram_delivery import Delivery
 from bot.telegram_inline import START_PARAMETER, InlineMode
@@ -247,6 +247,8 @@ class TelegramFrontEnd:
             self._count(event, outcome)
             await self.delivery.deliver(context.bot, chat_id, outcome, pressed_message_id)
             self.metrics.replies.inc(len(outcome.replies))
+            if query is not None and event.kind is EventKind.ANSWER and outcome.changed:
+                self.metrics.tap_to_next_question.observe(time.perf_counter() - started)
         finally:
             if answering is not None:
                 await answering
@@ -260,10 +262,9 @@ class TelegramFrontEnd:
             return
         engine = self.service.engine_for(outcome.session.language)
         question = engine.current_question(outcome.session)
-        asked_back = question is not None and engine.views.hint(question) in outcome.replies
-        understood = understanding_outcome(outcome.usage, asked_back)
-        if understood is not None:
-            self.metrics.understood(understood)
+        asked_back = question.id if question is not None and engine.views.hint(question) in outcome.replies else None
+        for understood, about in understanding_outcomes(outcome.usage, asked_back):
+            self.metrics.understood(understood, about)
 
     @staticmethod
     async def _answer(query: CallbackQuery, notice: str | None = None) -> None:

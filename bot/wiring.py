@@ -127,7 +127,7 @@ async def build_crossroads(
     from bot.telegram_app import build_application
     from bot.telegram_frontend import TelegramFrontEnd
 
-    metrics = Metrics()
+    metrics = Metrics([question.id for question in contents[DEFAULT_LANGUAGE].questions])
     front_end = TelegramFrontEnd(contents[DEFAULT_LANGUAGE], service, share_key(settings.token), metrics=metrics)
     from bot.flood_control import SharedBudget
 

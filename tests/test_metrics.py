@@ -22,17 +22,19 @@ from bot.metrics import (
     Metrics,
     api_outcome,
     method_label,
-    understanding_outcome,
+    understanding_outcomes,
 )
 from bot.retrying_request import RetryingRequest
 from dialogs import analytics
 from dialogs.analytics import UsageEvent
 from dialogs.content import PATH_IDS
 
+QUESTIONS = ("skills", "income")
 #: Every label and the values it may take (None: Bot API method names).
 VOCABULARIES: dict[str, frozenset[str] | None] = {
     "kind": frozenset(UPDATE_KINDS), "outcome": frozenset(API_OUTCOMES) | frozenset(UNDERSTANDING_OUTCOMES),
-    "path": frozenset(PATH_IDS) | {"other"}, "method": None, "le": None,
+    "path": frozenset(PATH_IDS) | {"other"}, "question": frozenset(QUESTIONS) | {"other"}, "method": None,
+    "le": None,
 }
 
 
@@ -56,11 +58,13 @@ def test_each_application_has_its_own_registry_and_none_uses_the_global_one() ->
 
 
 def test_fixed_series_are_present_at_zero() -> None:
-    exposed = samples(Metrics())
+    exposed = samples(Metrics(QUESTIONS))
     for kind in UPDATE_KINDS:
         assert exposed[("crossroads_updates_total", (("kind", kind),))] == 0
     for outcome in UNDERSTANDING_OUTCOMES:
-        assert exposed[("crossroads_understanding_total", (("outcome", outcome),))] == 0
+        for question in QUESTIONS:
+            assert exposed[("crossroads_understanding_total", (("outcome", outcome), ("question", question)))] == 0
+    assert exposed[("crossroads_tap_to_next_question_seconds_count", ())] == 0
 
 
 async def test_handling_counts_the_update_times_it_and_holds_it_in_flight() -> None:
@@ -93,16 +97,28 @@ def test_sessions_from_usage_events() -> None:
     assert value(metrics, "crossroads_sessions_finished_total", path="other") == 1
 
 
-def test_understanding_outcomes() -> None:
+def test_understanding_outcomes_by_question() -> None:
     typed = UsageEvent(analytics.ANSWERED, "q1", how=analytics.TYPED)
     unsure = UsageEvent(analytics.ANSWERED, "q1", how=analytics.UNSURE)
     tapped = UsageEvent(analytics.ANSWERED, "q1", how=analytics.BUTTON)
-    assert understanding_outcome([typed], asked_back=False) == TAKEN
-    assert understanding_outcome([unsure], asked_back=False) == TAKEN
-    assert understanding_outcome([UsageEvent(analytics.SUGGESTED, "q1")], asked_back=False) == OFFERED
-    assert understanding_outcome([], asked_back=True) == ASKED_BACK
-    assert understanding_outcome([tapped], asked_back=False) is None
-    assert understanding_outcome([], asked_back=False) is None
+    assert understanding_outcomes([typed], asked_back=None) == [(TAKEN, "q1")]
+    assert understanding_outcomes([unsure], asked_back=None) == [(TAKEN, "q1")]
+    assert understanding_outcomes([UsageEvent(analytics.SUGGESTED, "q1")], asked_back=None) == [(OFFERED, "q1")]
+    assert understanding_outcomes([], asked_back="q2") == [(ASKED_BACK, "q2")]
+    assert understanding_outcomes([tapped], asked_back=None) == []
+    assert understanding_outcomes([], asked_back=None) == []
+    # Several facts in one message: each question it answered or offered, and nothing asked back.
+    several = [UsageEvent(analytics.REACHED, "q2"), typed, UsageEvent(analytics.ANSWERED, "q3", how=analytics.TYPED),
+               UsageEvent(analytics.SUGGESTED, "q4")]
+    assert understanding_outcomes(several, asked_back="q2") == [(TAKEN, "q1"), (TAKEN, "q3"), (OFFERED, "q4")]
+
+
+def test_a_question_the_content_does_not_have_is_counted_as_other() -> None:
+    metrics = Metrics(QUESTIONS)
+    metrics.understood(TAKEN, "skills")
+    metrics.understood(OFFERED, "I would love to freelance")
+    assert value(metrics, "crossroads_understanding_total", outcome=TAKEN, question="skills") == 1
+    assert value(metrics, "crossroads_understanding_total", outcome=OFFERED, question="other") == 1
 
 
 class ScriptedTransport(BaseRequest):
@@ -146,10 +162,11 @@ async def test_the_transport_counts_every_attempt_by_method_and_outcome() -> Non
 
 
 def test_every_label_value_comes_from_a_fixed_vocabulary() -> None:
-    metrics = Metrics()
+    metrics = Metrics(QUESTIONS)
     metrics.api_call("sendMessage", "ok")
     metrics.usage([UsageEvent(analytics.RESULT, next(iter(PATH_IDS)))])
-    metrics.understood(TAKEN)
+    metrics.understood(TAKEN, "skills")
+    metrics.understood(ASKED_BACK, "42 Baker Street")
     with metrics.handling("text"):
         pass
     for (_, labels), _ in samples(metrics).items():

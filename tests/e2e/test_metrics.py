@@ -77,7 +77,12 @@ async def test_polling_metrics_count_a_quiz_by_taps_and_name_nobody(server: Fake
         assert value(samples, "crossroads_updates_in_flight") == 0
         assert value(samples, "crossroads_sessions_started_total") >= 1
         assert total(samples, "crossroads_sessions_finished_total") == 1
-        assert value(samples, "crossroads_understanding_total", outcome="asked_back") == 1
+        first = CONTENT.questions[0].id
+        assert value(samples, "crossroads_understanding_total", outcome="asked_back", question=first) == 1
+        assert total(samples, "crossroads_understanding_total") == 1
+        # Each tap on an answer timed to its next question (the last one: to the result).
+        assert value(samples, "crossroads_tap_to_next_question_seconds_count") == taps
+        assert 0 < value(samples, "crossroads_tap_to_next_question_seconds_sum") < taps * 5
         assert value(samples, "crossroads_replies_sent_total") >= taps
         for method in ("getMe", "getUpdates", "sendMessage", "answerCallbackQuery"):
             assert value(samples, "crossroads_bot_api_calls_total", method=method, outcome="ok") >= 1, method
