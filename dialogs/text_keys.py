@@ -40,6 +40,7 @@ TEXT_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "since_moved": frozenset({"changes", "before", "after"}),
         "since_held": frozenset({"changes", "path"}),
         "since_same": frozenset({"path"}),
+        "list_and": frozenset({"items", "last"}),
         "result_clear": frozenset({"runner_up", "margin"}),
         "result_close": frozenset({"runner_up", "margin"}),
         "result_tied": frozenset({"runner_up"}),

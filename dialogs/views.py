@@ -240,7 +240,7 @@ class Views:
     def _unsure_line(self, result: Result, outlook: UnsureOutlook | None) -> list[Span]:
         if not result.unsure:
             return []
-        topics = ", ".join(c.question.topic for c in result.unsure)
+        topics = self._listed([c.question.topic for c in result.unsure])
         line = self._texts.render("result_unsure", topics=topics)
         if outlook is not None and outlook.holds:
             line += " " + self._texts.render("result_unsure_holds", path=self._path_name(result.recommended))
@@ -300,6 +300,12 @@ class Views:
             buttons = (*buttons, self.verdict_row(generation))
         return Reply(tuple(spans), buttons, Role.RESULT, card=self.card(result))
 
+    def _listed(self, items: Sequence[str]) -> str:
+        """"a, b and c" in this language."""
+        if len(items) < 2:
+            return "".join(items)
+        return self._texts.render("list_and", items=", ".join(items[:-1]), last=items[-1])
+
     def since_last_time(self, previous: PreviousResult, answers: Sequence[Answer], path_id: str) -> str:
         """One line: which answers changed since ``previous`` (by their short topic) and whether
         the recommendation moved or held; "" when the previous result no longer fits the content."""
@@ -310,7 +316,7 @@ class Views:
                    if question.id in before and question.id in now and before[question.id] != now[question.id]]
         if not changed:
             return self._texts.render("since_same", path=self._path_name(path_id))
-        changes = ", ".join(changed)
+        changes = self._listed(changed)
         if previous.path == path_id:
             return self._texts.render("since_held", changes=changes, path=self._path_name(path_id))
         return self._texts.render("since_moved", changes=changes, before=self._path_name(previous.path),

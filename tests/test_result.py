@@ -55,6 +55,16 @@ def test_results_with_unsure_answers_fit_too(content: Content, engine: DialogEng
         assert visible_length(result_reply(engine, content, answers)) < MAX_VISIBLE, answers
 
 
+def test_the_answers_someone_was_unsure_of_are_named_as_a_list(content: Content, engine: DialogEngine) -> None:
+    answers = first_options(content)
+    unsure = content.questions[1:4]
+    for question in unsure:
+        answers[content.questions.index(question)] = (question.id, NOT_SURE)
+    said = result_reply(engine, content, answers).plain_text
+    topics = f"{unsure[0].topic}, {unsure[1].topic} and {unsure[2].topic}"
+    assert content.texts.render("result_unsure", topics=topics) in said
+
+
 def test_numbers_read_naturally(content: Content) -> None:
     views = Views(content)
     assert views.points(1) == "1 point" and views.points(3) == "3 points" and views.points(0) == "0 points"

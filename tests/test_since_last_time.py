@@ -170,3 +170,20 @@ def test_each_language_says_it(language: str) -> None:
     first_line = result.plain_text.split("\n")[0]
     assert content.questions[index].topic in first_line
     assert path_name(content, answers) in first_line and path_name(content, retaken) in first_line
+
+
+@pytest.mark.parametrize("changed", [2, 3])
+def test_several_changed_answers_are_listed_with_and(content: Content, engine: DialogEngine,
+                                                                     changed: int) -> None:
+    answers = first_options(content)
+    session, _ = play(engine, Session(chat_id=1), answers)
+    retaken = [*answers]
+    for index in range(changed):
+        question = content.questions[index]
+        retaken[index] = (question.id, question.options[1].id)
+    _, result = play(engine, session, retaken)
+    topics = [question.topic for question in content.questions[:changed]]
+    listed = content.texts.render("list_and", items=", ".join(topics[:-1]), last=topics[-1])
+    assert listed == ", ".join(topics[:-1]) + " and " + topics[-1]
+    first_line = result.plain_text.split("\n")[0]
+    assert f"your answers on {listed};" in first_line
