@@ -1,6 +1,7 @@
 """The result card: a picture worth sharing, drawn with Pillow: the headline, the three scores as
 bars, and a footer saying whose bot it is and how to take the quiz ("Which path is yours? Take
-the quiz:" in the person's language, the bot's name and @username).
+the quiz:" in the person's language, the bot's name and @username). Every text is fitted to
+the card: a headline too long for one line takes two, other lines a smaller font or an ellipsis.
 
 Pillow is imported lazily, on the first card, so that start-up never pays for it; callers run
 :func:`draw_card` in a worker thread (``asyncio.to_thread``) so that other chats never wait
@@ -30,6 +31,15 @@ COLOURS = ((46, 125, 50), (25, 118, 210), (239, 108, 0))
 RULED_OUT = (200, 200, 200)
 TRACK = (232, 230, 224)
 USABLE = WIDTH - 2 * MARGIN - 70
+#: The widest a line of text may be: the card's width inside its margins.
+TEXT_WIDTH = WIDTH - 2 * MARGIN
+#: Text too wide for its line is drawn smaller, down to this share of its size, then shortened
+#: with an ellipsis ("Тебе больше всего подходит: Карьера в генеративном ИИ" is 1.5 lines at 34).
+SMALLEST_SHARE = 0.6
+ELLIPSIS = "…"
+#: The headline stays on one line down to this size; below it, it takes two lines of this one.
+HEADLINE_ONE_LINE = 28
+HEADLINE_TWO_LINES = 28
 JPEG_QUALITY = 88
 #: Fonts with wide Unicode coverage when the system has them; Pillow's own font otherwise.
 FONT_CANDIDATES = (
@@ -39,7 +49,7 @@ FONT_CANDIDATES = (
 )
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def _font(size: int) -> Any:
     from PIL import ImageFont
 
@@ -47,6 +57,48 @@ def _font(size: int) -> Any:
         if Path(candidate).exists():
             return ImageFont.truetype(candidate, size)
     return ImageFont.load_default(size=size)
+
+
+def _fitted(draw: Any, text: str, size: int) -> tuple[str, int]:
+    """``text`` and a font size at most ``size`` at which it fits on one line of TEXT_WIDTH:
+    smaller when it must be, then cut short with an ellipsis when even the smallest is too wide."""
+    smallest = max(1, round(size * SMALLEST_SHARE))
+    for candidate in range(size, smallest - 1, -1):
+        if draw.textlength(text, font=_font(candidate)) <= TEXT_WIDTH:
+            return text, candidate
+    font = _font(smallest)
+    while text and draw.textlength(text.rstrip() + ELLIPSIS, font=font) > TEXT_WIDTH:
+        text = text[:-1]
+    return text.rstrip() + ELLIPSIS, smallest
+
+
+def _write(draw: Any, position: tuple[int, int], text: str, size: int, fill: tuple[int, int, int]) -> None:
+    """Draw ``text`` at ``position``, fitted to its line (:func:`_fitted`); a smaller font keeps
+    the line's vertical middle."""
+    fitted, fitted_size = _fitted(draw, text, size)
+    x, y = position
+    draw.text((x, y + (size - fitted_size) // 2), fitted, fill=fill, font=_font(fitted_size))
+
+
+def _write_headline(draw: Any, headline: str) -> None:
+    """The headline on one line at 34 if it fits down to HEADLINE_ONE_LINE; else on two lines,
+    broken after its colon where it has one ("Your best fit:" / the path), else at the last
+    space that lets both lines fit."""
+    single, size = _fitted(draw, headline, 34)
+    if size >= HEADLINE_ONE_LINE and single == headline:
+        _write(draw, (MARGIN, MARGIN - 8), headline, 34, INK)
+        return
+    head, colon, tail = headline.partition(": ")
+    breaks = [(head + colon.rstrip(), tail)] if colon else []
+    breaks += [(headline[:at], headline[at + 1:]) for at in range(len(headline) - 1, 0, -1) if headline[at] == " "]
+    for first, second in breaks:
+        if all(_fitted(draw, line, HEADLINE_TWO_LINES)[0] == line for line in (first, second)):
+            break
+    else:
+        _write(draw, (MARGIN, MARGIN - 8), headline, 34, INK)  # no break helps: one line, fitted
+        return
+    for row, line in enumerate((first, second)):
+        _write(draw, (MARGIN, MARGIN - 20 + row * (HEADLINE_TWO_LINES + 6)), line, HEADLINE_TWO_LINES, INK)
 
 
 def _layout(index: int) -> tuple[int, int]:
@@ -66,14 +118,13 @@ def _template(headline: str, labels: tuple[tuple[str, bool], ...], ruled_out: st
     draw = ImageDraw.Draw(image)
     if invite or signature:
         draw.rectangle((0, FOOTER_TOP, WIDTH, HEIGHT), fill=FOOTER)
-        draw.text((MARGIN, FOOTER_TOP + 14), invite, fill=MUTED, font=_font(20))
-        draw.text((MARGIN, FOOTER_TOP + 44), signature, fill=INK, font=_font(22))
-    draw.text((MARGIN, MARGIN - 8), headline, fill=INK, font=_font(34))
-    label_font = _font(22)
+        _write(draw, (MARGIN, FOOTER_TOP + 14), invite, 20, MUTED)
+        _write(draw, (MARGIN, FOOTER_TOP + 44), signature, 22, INK)
+    _write_headline(draw, headline)
     for index, (name, is_ruled_out) in enumerate(labels):
         label_top, bar_top = _layout(index)
-        draw.text((MARGIN, label_top), name + (f"  ({ruled_out})" if is_ruled_out else ""),
-                  fill=MUTED if is_ruled_out else INK, font=label_font)
+        _write(draw, (MARGIN, label_top), name + (f"  ({ruled_out})" if is_ruled_out else ""), 22,
+               MUTED if is_ruled_out else INK)
         draw.rounded_rectangle((MARGIN, bar_top, MARGIN + USABLE, bar_top + BAR_HEIGHT - 14), radius=8,
                                fill=TRACK)
     return image

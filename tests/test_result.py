@@ -350,3 +350,30 @@ def test_the_card_says_whose_bot_it_is_and_how_to_take_the_quiz_in_each_language
         footer = image.crop((0, FOOTER_TOP, WIDTH, HEIGHT)).convert("L")
         low, high = footer.getextrema()  # type: ignore[misc]
         assert high - low > 100  # text on the band, not an empty strip
+
+
+def test_every_text_on_the_card_stays_inside_it_in_every_language() -> None:
+    """The longest headlines ("Тебе больше всего подходит: Карьера в генеративном ИИ") take two
+    lines, long labels and bot names a smaller font or an ellipsis: nothing runs off the right
+    edge, where only the background may show."""
+    from PIL import Image
+
+    from bot.content_files.loader import load_languages
+    from bot.result_card import MARGIN
+
+    long_name, long_username = "Crossroads, the career compass for people at a crossroads", "c" * 32
+    for language, content in load_languages(models=False).items():
+        engine = DialogEngine(content)
+        seen: set[str] = set()
+        for answers in all_answer_sets(content):
+            card = result_reply(engine, content, answers).card
+            assert card is not None
+            key = card.headline + "|" + "|".join(f"{name}{ruled}" for name, _, ruled in card.bars)
+            if key in seen:
+                continue
+            seen.add(key)
+            with Image.open(io.BytesIO(draw_card(card, long_name, long_username))) as image:
+                edge = image.crop((WIDTH - MARGIN + 4, 0, WIDTH, HEIGHT)).convert("L")
+                darkest, _ = edge.getextrema()  # type: ignore[misc]
+                assert darkest > 200, (language, card.headline)
+        assert len({key.split("|")[0] for key in seen}) == len(PATH_IDS), language  # every headline drawn
