@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
+from bot.drawing import fits, font, write
 from dialogs.replies import ResultCard
 
 WIDTH, HEIGHT = 800, 480
@@ -33,66 +33,26 @@ TRACK = (232, 230, 224)
 USABLE = WIDTH - 2 * MARGIN - 70
 #: The widest a line of text may be: the card's width inside its margins.
 TEXT_WIDTH = WIDTH - 2 * MARGIN
-#: Text too wide for its line is drawn smaller, down to this share of its size, then shortened
-#: with an ellipsis ("Тебе больше всего подходит: Карьера в генеративном ИИ" is 1.5 lines at 34).
-SMALLEST_SHARE = 0.6
-ELLIPSIS = "…"
 #: The headline stays on one line down to this size; below it, it takes two lines of this one.
 HEADLINE_ONE_LINE = 28
 HEADLINE_TWO_LINES = 28
 JPEG_QUALITY = 88
-#: Fonts with wide Unicode coverage when the system has them; Pillow's own font otherwise.
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-)
-
-
-@lru_cache(maxsize=64)
-def _font(size: int) -> Any:
-    from PIL import ImageFont
-
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).exists():
-            return ImageFont.truetype(candidate, size)
-    return ImageFont.load_default(size=size)
-
-
-def _fitted(draw: Any, text: str, size: int) -> tuple[str, int]:
-    """``text`` and a font size at most ``size`` at which it fits on one line of TEXT_WIDTH:
-    smaller when it must be, then cut short with an ellipsis when even the smallest is too wide."""
-    smallest = max(1, round(size * SMALLEST_SHARE))
-    for candidate in range(size, smallest - 1, -1):
-        if draw.textlength(text, font=_font(candidate)) <= TEXT_WIDTH:
-            return text, candidate
-    font = _font(smallest)
-    while text and draw.textlength(text.rstrip() + ELLIPSIS, font=font) > TEXT_WIDTH:
-        text = text[:-1]
-    return text.rstrip() + ELLIPSIS, smallest
-
-
 def _write(draw: Any, position: tuple[int, int], text: str, size: int, fill: tuple[int, int, int]) -> None:
-    """Draw ``text`` at ``position``, fitted to its line (:func:`_fitted`); a smaller font keeps
-    the line's vertical middle."""
-    fitted, fitted_size = _fitted(draw, text, size)
-    x, y = position
-    draw.text((x, y + (size - fitted_size) // 2), fitted, fill=fill, font=_font(fitted_size))
+    write(draw, position, text, size, fill, TEXT_WIDTH)
 
 
 def _write_headline(draw: Any, headline: str) -> None:
     """The headline on one line at 34 if it fits down to HEADLINE_ONE_LINE; else on two lines,
     broken after its colon where it has one ("Your best fit:" / the path), else at the last
     space that lets both lines fit."""
-    single, size = _fitted(draw, headline, 34)
-    if size >= HEADLINE_ONE_LINE and single == headline:
+    if draw.textlength(headline, font=font(HEADLINE_ONE_LINE)) <= TEXT_WIDTH:
         _write(draw, (MARGIN, MARGIN - 8), headline, 34, INK)
         return
     head, colon, tail = headline.partition(": ")
     breaks = [(head + colon.rstrip(), tail)] if colon else []
     breaks += [(headline[:at], headline[at + 1:]) for at in range(len(headline) - 1, 0, -1) if headline[at] == " "]
     for first, second in breaks:
-        if all(_fitted(draw, line, HEADLINE_TWO_LINES)[0] == line for line in (first, second)):
+        if all(fits(draw, line, HEADLINE_TWO_LINES, TEXT_WIDTH) for line in (first, second)):
             break
     else:
         _write(draw, (MARGIN, MARGIN - 8), headline, 34, INK)  # no break helps: one line, fitted
@@ -146,7 +106,7 @@ def draw_card(card: ResultCard, bot_name: str = "", username: str = "") -> bytes
                       card.invite, signature(bot_name, username)).copy()
     draw = ImageDraw.Draw(image)
     top = max((score for _, score, _ in card.bars), default=0) or 1
-    score_font = _font(26)
+    score_font = font(26)
     for index, (_, score, ruled_out) in enumerate(card.bars):
         _, bar_top = _layout(index)
         length = round(USABLE * score / top)

@@ -154,3 +154,23 @@ async def test_stats_is_an_ordinary_command_that_answers_operators_only(content:
         assert await service.session(42) is None and await service.session(7) is None
     finally:
         await store.close()
+
+
+def test_the_funnel_labels_stay_in_their_column_in_every_language() -> None:
+    """Long topics ("на себя или у работодателя") take a smaller font or an ellipsis instead of
+    running into the bars: the strip just left of the bars shows only the background."""
+    import io
+
+    from PIL import Image
+
+    from bot.content_files.loader import load_languages
+    from bot.funnel_chart import BACKGROUND, LABEL_WIDTH, MARGIN
+    from dialogs.analytics import Figures, QuestionFigures
+
+    for language, content in load_languages(models=False).items():
+        questions = tuple(QuestionFigures(q.id, 90 - 5 * n, 1, 80, 3, 2) for n, q in enumerate(content.questions))
+        window = Figures(days=7, starts=100, completions=40, median_seconds=60.0, questions=questions, outcomes={},
+                         shares=0, checkins=0, suggested=0)
+        with Image.open(io.BytesIO(draw_funnel(content, window))) as image:
+            strip = image.crop((MARGIN + LABEL_WIDTH - 10, 90, MARGIN + LABEL_WIDTH, image.height)).convert("RGB")
+            assert strip.getextrema() == tuple((channel, channel) for channel in BACKGROUND), language
