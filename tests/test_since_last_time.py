@@ -186,4 +186,4 @@ def test_several_changed_answers_are_listed_with_and(content: Content, engine: D
     listed = content.texts.render("list_and", items=", ".join(topics[:-1]), last=topics[-1])
     assert listed == ", ".join(topics[:-1]) + " and " + topics[-1]
     first_line = result.plain_text.split("\n")[0]
-    assert f"your answers on {listed};" in first_line
+    assert f"what you said about {listed};" in first_line
