@@ -64,6 +64,39 @@ def test_an_edited_file_is_loaded_and_validated_in_full(content_copy: Path, tmp_
     assert len(entries(cache)) == 2
 
 
+def test_unchanged_files_are_not_read_again_to_find_the_key(content_copy: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    first = load_languages_cached(content_copy, cache)
+    [index] = cache.glob(f"{content_cache.INDEX_PREFIX}*")
+
+    def no_hashing(folder: Path) -> str:
+        raise AssertionError("hashed every file again")
+
+    forbid_full_loads(monkeypatch)
+    with monkeypatch.context() as patched:
+        patched.setattr(content_cache, "fingerprint", no_hashing)
+        assert load_languages_cached(content_copy, cache) == first  # sizes and times unchanged: the index
+    # A file touched but not changed: hashed again, and the same key finds the same entry.
+    catalogue = content_copy / "catalogues" / "es.yaml"
+    os.utime(catalogue, ns=(catalogue.stat().st_atime_ns, catalogue.stat().st_mtime_ns + 1_000_000))
+    assert load_languages_cached(content_copy, cache) == first
+    assert len(entries(cache)) == 1
+    # A damaged index is ignored (and rewritten).
+    index.write_bytes(b"\x00garbage")
+    assert load_languages_cached(content_copy, cache) == first
+    assert index.read_bytes() != b"\x00garbage"
+
+
+def test_an_edit_of_the_same_size_is_noticed(content_copy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    load_languages_cached(content_copy, cache)
+    catalogue = content_copy / "catalogues" / "en.yaml"
+    text = catalogue.read_text(encoding="utf-8")
+    catalogue.write_text(text.replace("button_restart: ↺ Start over", "button_restart: ↺ Start OVER"), encoding="utf-8")
+    assert load_languages_cached(content_copy, cache)["en"].texts["button_restart"] == "↺ Start OVER"
+
+
 def test_invalid_content_is_refused_and_never_cached(content_copy: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     (content_copy / "questions.yaml").write_text("questions: [", encoding="utf-8")
