@@ -13,6 +13,8 @@ WIDTH, ROW_HEIGHT, MARGIN = 800, 40, 40
 #: is drawn smaller (bot.drawing).
 LABEL_WIDTH = 280
 BACKGROUND = (250, 248, 243)
+INK = (33, 37, 41)
+BAR = (25, 118, 210)
 
 
 def draw_funnel(content: Content, window: Figures) -> bytes:
@@ -26,21 +28,19 @@ def draw_funnel(content: Content, window: Figures) -> bytes:
         question = content.question(figures_.question)
         rows.append((question.topic if question else figures_.question, figures_.reached))
     rows.append(("✓", window.completions))
-    width, row_height, margin = WIDTH, ROW_HEIGHT, MARGIN
-    image = Image.new("RGB", (width, margin * 2 + 50 + row_height * len(rows)), BACKGROUND)
+    image = Image.new("RGB", (WIDTH, MARGIN * 2 + 50 + ROW_HEIGHT * len(rows)), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    write(draw, (margin, margin - 10), content.texts.render("stats_title", days=window.days), 28, (33, 37, 41),
-          width - 2 * margin)
+    write(draw, (MARGIN, MARGIN - 10), content.texts.render("stats_title", days=window.days), 28, INK,
+          WIDTH - 2 * MARGIN)
     top = max((count for _, count in rows), default=0) or 1
-    label_width, usable = LABEL_WIDTH, width - 2 * margin - LABEL_WIDTH - 60
+    bars_left, usable = MARGIN + LABEL_WIDTH, WIDTH - 2 * MARGIN - LABEL_WIDTH - 60
     for index, (label, count) in enumerate(rows):
-        y = margin + 50 + index * row_height
-        write(draw, (margin, y + 6), label, 20, (33, 37, 41), label_width - 12)
+        y = MARGIN + 50 + index * ROW_HEIGHT
+        write(draw, (MARGIN, y + 6), label, 20, INK, LABEL_WIDTH - 12)
         length = round(usable * count / top)
         if length:
-            draw.rectangle((margin + label_width, y + 6, margin + label_width + length, y + row_height - 8),
-                           fill=(25, 118, 210))
-        draw.text((margin + label_width + length + 10, y + 6), str(count), fill=(33, 37, 41), font=font(20))
+            draw.rectangle((bars_left, y + 6, bars_left + length, y + ROW_HEIGHT - 8), fill=BAR)
+        draw.text((bars_left + length + 10, y + 6), str(count), fill=INK, font=font(20))
     output = io.BytesIO()
     image.save(output, format="PNG", optimize=True)
     return output.getvalue()

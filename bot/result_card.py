@@ -33,32 +33,34 @@ TRACK = (232, 230, 224)
 USABLE = WIDTH - 2 * MARGIN - 70
 #: The widest a line of text may be: the card's width inside its margins.
 TEXT_WIDTH = WIDTH - 2 * MARGIN
-#: The headline stays on one line down to this size; below it, it takes two lines of this one.
-HEADLINE_ONE_LINE = 28
-HEADLINE_TWO_LINES = 28
+#: The headline stays on one line (at 34, or smaller) while it fits at this size; else it takes
+#: two lines of this size.
+HEADLINE_SMALLEST = 28
 JPEG_QUALITY = 88
+
+
 def _write(draw: Any, position: tuple[int, int], text: str, size: int, fill: tuple[int, int, int]) -> None:
     write(draw, position, text, size, fill, TEXT_WIDTH)
 
 
 def _write_headline(draw: Any, headline: str) -> None:
-    """The headline on one line at 34 if it fits down to HEADLINE_ONE_LINE; else on two lines,
+    """The headline on one line at 34 if it fits down to HEADLINE_SMALLEST; else on two lines,
     broken after its colon where it has one ("Your best fit:" / the path), else at the last
     space that lets both lines fit."""
-    if draw.textlength(headline, font=font(HEADLINE_ONE_LINE)) <= TEXT_WIDTH:
+    if draw.textlength(headline, font=font(HEADLINE_SMALLEST)) <= TEXT_WIDTH:
         _write(draw, (MARGIN, MARGIN - 8), headline, 34, INK)
         return
     head, colon, tail = headline.partition(": ")
     breaks = [(head + colon.rstrip(), tail)] if colon else []
     breaks += [(headline[:at], headline[at + 1:]) for at in range(len(headline) - 1, 0, -1) if headline[at] == " "]
     for first, second in breaks:
-        if all(fits(draw, line, HEADLINE_TWO_LINES, TEXT_WIDTH) for line in (first, second)):
+        if all(fits(draw, line, HEADLINE_SMALLEST, TEXT_WIDTH) for line in (first, second)):
             break
     else:
         _write(draw, (MARGIN, MARGIN - 8), headline, 34, INK)  # no break helps: one line, fitted
         return
     for row, line in enumerate((first, second)):
-        _write(draw, (MARGIN, MARGIN - 20 + row * (HEADLINE_TWO_LINES + 6)), line, HEADLINE_TWO_LINES, INK)
+        _write(draw, (MARGIN, MARGIN - 20 + row * (HEADLINE_SMALLEST + 6)), line, HEADLINE_SMALLEST, INK)
 
 
 def _layout(index: int) -> tuple[int, int]:

@@ -84,9 +84,8 @@ PRIVATE = 0o700
 SHARED_WRITE = 0o022
 DIALOGS_SOURCE = Path(dialogs.__file__).resolve().parent
 LOADER_SOURCE = Path(__file__).resolve().parent
-# Packed integers (dialogs.nlu.model.INT_CODES): signed, 8 to 64 bits, this machine's byte order
-# (in the fingerprint).
-#: Values an "b" byte holds as itself (0..127).
+#: Values an "b" byte holds as itself (0..127). (Packed integers are signed arrays of 8 to 64
+#: bits, dialogs.nlu.model.INT_CODES, in this machine's byte order, which the key covers.)
 SMALL = 128
 
 #: Values marshal writes and reads as they are.
@@ -161,11 +160,7 @@ def _key(folder: Path, cache_dir: Path) -> str:
                 return key
     key = fingerprint(folder)
     with contextlib.suppress(OSError):  # an unwritable cache: the next start hashes again
-        cache_dir.mkdir(mode=PRIVATE, parents=True, exist_ok=True)
-        if _trusted(cache_dir):
-            with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=".writing-", delete=False) as scratch:
-                scratch.write(marshal.dumps((_HEADER, stamps, key), MARSHAL_VERSION))
-            os.replace(scratch.name, index)
+        _replace(index, marshal.dumps((_HEADER, stamps, key), MARSHAL_VERSION))
     return key
 
 
@@ -205,15 +200,23 @@ def _write(entry: Path, key: str, contents: Mapping[str, Content]) -> None:
         logger.warning("could not cache the content: %s", error)
         return
     try:
-        folder.mkdir(mode=PRIVATE, parents=True, exist_ok=True)
-        if not _trusted(folder):
-            return
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".writing-", delete=False) as scratch:
-            scratch.write(data)
-        os.replace(scratch.name, entry)
-        _prune(folder)
+        if _replace(entry, data):
+            _prune(folder)
     except OSError as error:  # a read-only disk, a full one: the next start loads in full again
         logger.info("could not write the content cache in %s: %s", folder, error.strerror or error)
+
+
+def _replace(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` in the cache folder at once (never half-written), creating the
+    folder for this user only; False, writing nothing, when the folder is not trusted."""
+    folder = path.parent
+    folder.mkdir(mode=PRIVATE, parents=True, exist_ok=True)
+    if not _trusted(folder):
+        return False
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".writing-", delete=False) as scratch:
+        scratch.write(data)
+    os.replace(scratch.name, path)
+    return True
 
 
 def _prune(folder: Path) -> None:
